@@ -1,0 +1,275 @@
+/* Filesystem helpers: the one atomic write, mkdir -p, and a recursive remove that cannot be
+ * tricked by symlinks into deleting outside the tree it was given. */
+#include "fs.h"
+#include "err.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t) n;
+	}
+	return 0;
+}
+
+int fs_fsync_dir(const char *dir, struct berr **err)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return berr_make(err, errno, "open directory `%s`", dir);
+	if (fsync(fd) < 0 && errno != EINVAL) /* some file systems cannot fsync a directory */
+		return berr_make(err, errno, "fsync directory `%s`", dir);
+	return 0;
+}
+
+int fs_fsync_parent(const char *path, struct berr **err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (str_copy(dir, sizeof(dir), path) < 0)
+		return berr_make(err, ENAMETOOLONG, "path `%.64s...`", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return fs_fsync_dir(".", err);
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return fs_fsync_dir(dir, err);
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	char tmp[PATH_MAX];
+	int fd, n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int) getpid());
+	if (n < 0 || (size_t) n >= sizeof(tmp))
+		return berr_make(err, ENAMETOOLONG, "write `%s`", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return berr_make(err, errno, "create `%s`", tmp);
+	if (write_all(fd, data, len) < 0) {
+		berr_make(err, errno, "write `%s`", tmp);
+		goto fail;
+	}
+	/* open() applied the umask; the caller asked for exactly `mode`. */
+	if (fchmod(fd, mode) < 0) {
+		berr_make(err, errno, "chmod `%s`", tmp);
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		berr_make(err, errno, "fsync `%s`", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		berr_make(err, errno, "close `%s`", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		berr_make(err, errno, "rename `%s` to `%s`", tmp, path);
+		goto fail;
+	}
+	return fs_fsync_parent(path, err);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	char *p;
+
+	if (path[0] == '\0')
+		return berr_usage(err, "mkdir: empty path");
+	if (str_copy(buf, sizeof(buf), path) < 0)
+		return berr_make(err, ENAMETOOLONG, "mkdir `%.64s...`", path);
+	for (p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0) {
+			if (errno != EEXIST)
+				return berr_make(err, errno, "mkdir `%s`", buf);
+			if (stat(buf, &st) < 0)
+				return berr_make(err, errno, "stat `%s`", buf);
+			if (!S_ISDIR(st.st_mode))
+				return berr_make(err, ENOTDIR, "mkdir `%s`", buf);
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+		while (p[1] == '/')
+			p++;
+		if (p[1] == '\0')
+			break;
+	}
+	return 0;
+}
+
+/* Remove everything inside the open directory `dfd`. Depth is bounded by the file descriptor
+ * limit; every level holds one fd. */
+static int rm_contents(int dfd, const char *what, struct berr **err)
+{
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return berr_make(err, errno, "read directory `%s`", what);
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fs_rm_rf_at(dirfd(d), de->d_name, err) < 0) {
+			ret = berr_wrap(err, "in `%s`", what);
+			break;
+		}
+	}
+	if (ret == 0 && errno != 0)
+		ret = berr_make(err, errno, "read directory `%s`", what);
+	closedir(d);
+	return ret;
+}
+
+int fs_rm_rf_at(int dirfd, const char *name, struct berr **err)
+{
+	struct stat st, parent;
+	int fd;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_make(err, errno, "stat `%s`", name);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return berr_make(err, errno, "remove `%s`", name);
+		return 0;
+	}
+	/* Never descend into another file system: a bind or overlay mount left under a
+	 * container directory must not have its contents wiped. */
+	if (fstat(dirfd, &parent) == 0 && parent.st_dev != st.st_dev)
+		return berr_make(err, EBUSY, "remove `%s`: a file system is mounted there", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return berr_make(err, errno, "open `%s`", name);
+	if (rm_contents(fd, name, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return berr_make(err, errno, "remove directory `%s`", name);
+	return 0;
+}
+
+int fs_rm_rf(const char *path, struct berr **err)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	char *slash;
+	int dfd, ret;
+
+	if (str_copy(dir, sizeof(dir), path) < 0)
+		return berr_make(err, ENAMETOOLONG, "remove `%.64s...`", path);
+	/* Strip trailing slashes so the last component is a name, not "". */
+	for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = '\0';
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		base = dir;
+		dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		base = slash + 1;
+		if (slash == dir)
+			dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		else {
+			*slash = '\0';
+			dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+	}
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		if (dfd >= 0)
+			close(dfd);
+		return berr_usage(err, "refusing to remove `%s`", path);
+	}
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_make(err, errno, "open parent of `%s`", path);
+	}
+	ret = fs_rm_rf_at(dfd, base, err);
+	close(dfd);
+	if (ret < 0)
+		return berr_wrap(err, "remove `%s`", path);
+	return 0;
+}
+
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berr **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 4096, n = 0;
+
+	if (fd < 0)
+		return berr_make(err, errno, "open `%s`", path);
+	buf = malloc(cap);
+	if (buf == NULL)
+		return berr_make(err, ENOMEM, "read `%s`", path);
+	for (;;) {
+		ssize_t r;
+		if (n + 1 >= cap) {
+			char *nb;
+			if (cap > max + 1)
+				return berr_make(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (nb == NULL)
+				return berr_make(err, ENOMEM, "read `%s`", path);
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return berr_make(err, errno, "read `%s`", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t) r;
+		if (n > max)
+			return berr_make(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	*out = steal_ptr(&buf);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* Filesystem helpers for flash: power-cut-safe writes, mkdir -p, symlink-safe recursive removal. */
+#ifndef BERTH_FS_H
+#define BERTH_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct berr;
+
+/* Replace `path` with `len` bytes of `data`, so that after a power cut at any instant the file
+ * holds either the old or the new content: write `<path>.tmp.<pid>`, fsync it, rename it over
+ * `path`, fsync the directory. The temporary file is removed on failure. */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
+
+/* fsync the directory holding `path` (or `path` itself with fs_fsync_dir), so a rename or a
+ * create in it is durable. */
+int fs_fsync_parent(const char *path, struct berr **err);
+int fs_fsync_dir(const char *dir, struct berr **err);
+
+/* mkdir -p: every missing component is created with `mode`; existing directories are fine,
+ * an existing non-directory is an error. */
+int fs_mkdir_p(const char *path, mode_t mode, struct berr **err);
+
+/* rm -rf that never follows a symlink and never leaves the file system of `path`'s parent
+ * through a mount point: everything goes through openat/unlinkat with O_NOFOLLOW. A missing
+ * `path` is not an error. */
+int fs_rm_rf(const char *path, struct berr **err);
+int fs_rm_rf_at(int dirfd, const char *name, struct berr **err);
+
+/* Read a whole file of at most `max` bytes into a NUL-terminated malloc'd buffer. A larger file
+ * is an error (EFBIG), so outside input never makes us allocate without bound. */
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berr **err);
+
+#endif

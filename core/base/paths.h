@@ -1,0 +1,36 @@
+/* The one place that builds on-disk paths (DESIGN.md, "On-flash layout"). Every builder writes
+ * into a caller buffer and returns -1 with ENAMETOOLONG if the result does not fit. */
+#ifndef BERTH_PATHS_H
+#define BERTH_PATHS_H
+
+#include <stddef.h>
+
+#define PATHS_DEFAULT_ROOT "/var/lib/berth"
+#define PATHS_DEFAULT_RUN_DIR "/run/berth"
+#define PATHS_DEFAULT_CONFIG "/etc/berth/berth.conf"
+
+/* Set the data root and the run dir (both absolute). Returns -1 (EINVAL/ENAMETOOLONG) if not. */
+int paths_init(const char *root, const char *run_dir);
+const char *paths_root(void);
+const char *paths_run_dir(void);
+
+int paths_blobs_dir(char *buf, size_t size);
+int paths_blob(char *buf, size_t size, const char *hex);     /* blobs/sha256/<hex> */
+int paths_layers_dir(char *buf, size_t size);
+int paths_layer(char *buf, size_t size, const char *chainid); /* layers/<chainid>.sqfs */
+int paths_layer_dir(char *buf, size_t size, const char *chainid); /* layers/<chainid>/ */
+int paths_refs(char *buf, size_t size);                        /* refs.json */
+int paths_containers_dir(char *buf, size_t size);
+int paths_container(char *buf, size_t size, const char *id);  /* containers/<id> */
+int paths_volume(char *buf, size_t size, const char *name);   /* volumes/<name>/_data */
+int paths_state(char *buf, size_t size);                       /* state.json */
+int paths_tmp_dir(char *buf, size_t size);                     /* tmp */
+int paths_partial(char *buf, size_t size, const char *hex);   /* tmp/<hex>.partial */
+int paths_socket(char *buf, size_t size);                      /* <run>/berth.sock */
+int paths_layer_mount(char *buf, size_t size, const char *chainid); /* <run>/layers/<chainid> */
+
+/* A path component from outside (an id, a name, a digest hex) must be one component:
+ * non-empty, no '/', not "." or "..", no NUL; at most 255 bytes. */
+int paths_component_ok(const char *name);
+
+#endif

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Boot berth's QEMU test guest and return the guest's result.
+#
+# Usage: scripts/qemu-run.sh --initrd F [--disk F] [--timeout SECS] [--log F]
+#                            [--kill-on REGEX] [--kill-after SECS] [--append ARGS]
+#                            [--kernel F] [--mem MB]
+#
+# Exit status: the N of the guest's `BERTH-GUEST-DONE rc=N` line; 124 on timeout;
+# 137 on a deliberate power cut (--kill-on / --kill-after); 125 if QEMU ended
+# without the marker. The serial console goes to --log, or to stdout without it.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$here/build}
+
+usage() {
+	sed -n '4,6p' "$0" | sed 's/^# //' >&2
+	exit 2
+}
+
+initrd='' disk='' log='' kill_on='' kill_after='' append='' kernel='' mem=512 timeout=120
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || usage
+	case "$1" in
+	--initrd) initrd=$2 ;;
+	--disk) disk=$2 ;;
+	--timeout) timeout=$2 ;;
+	--log) log=$2 ;;
+	--kill-on) kill_on=$2 ;;
+	--kill-after) kill_after=$2 ;;
+	--append) append=$2 ;;
+	--kernel) kernel=$2 ;;
+	--mem) mem=$2 ;;
+	*) usage ;;
+	esac
+	shift 2
+done
+[ -n "$initrd" ] || usage
+[ -f "$initrd" ] || { echo "qemu-run: initramfs not found: $initrd" >&2; exit 2; }
+[ -z "$disk" ] || [ -f "$disk" ] || { echo "qemu-run: disk image not found: $disk" >&2; exit 2; }
+if [ -z "$kernel" ]; then
+	kernels=("$build"/kernel/boot/vmlinuz-*)
+	kernel=${kernels[0]}
+fi
+[ -f "$kernel" ] || { echo "qemu-run: kernel not found: $kernel (run scripts/deps.sh)" >&2; exit 2; }
+
+# Seconds (may be fractional) -> milliseconds.
+to_ms() {
+	local s=$1 int frac
+	[[ $s =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "qemu-run: not a number of seconds: $s" >&2; exit 2; }
+	int=${s%%.*}
+	frac=000
+	[[ $s == *.* ]] && frac=${s#*.}000
+	echo $((10#$int * 1000 + 10#${frac:0:3}))
+}
+now_ms() {
+	local t=${EPOCHREALTIME//[.,]/}
+	echo $((t / 1000))
+}
+timeout_ms=$(to_ms "$timeout")
+kill_after_ms=
+[ -z "$kill_after" ] || kill_after_ms=$(to_ms "$kill_after")
+
+cmdline="console=ttyS0 panic=-1 quiet"
+[ -z "$disk" ] || cmdline+=" berth.disk=1"
+[ -z "$append" ] || cmdline+=" $append"
+
+qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nographic -no-reboot
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+	-netdev 'user,id=n0' -device 'virtio-net-pci,netdev=n0')
+[ -z "$disk" ] || qemu+=(-drive "file=$disk,format=raw,if=virtio")
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-qemu.XXXXXX")
+qpid=''
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+	# Never leave a QEMU behind, whatever way we leave.
+	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+		kill -9 "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+	fi
+	exec 3<&- 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# QEMU writes the console into a FIFO that we read line by line, so the power
+# cut happens the moment the chosen line appears.
+mkfifo "$tmp/console"
+"${qemu[@]}" </dev/null >"$tmp/console" 2>&1 &
+qpid=$!
+exec 3<"$tmp/console"
+
+if [ -n "$log" ]; then
+	: >"$log"
+	exec 4>>"$log"
+else
+	exec 4>&1
+fi
+
+start=$(now_ms)
+result=''
+buf=''
+emit() {
+	local line=${1%$'\r'}
+	printf '%s\n' "$line" >&4
+	if [ -n "$kill_on" ] && [ -z "$result" ] && [[ $line =~ $kill_on ]]; then
+		kill -9 "$qpid" 2>/dev/null || true
+		result=137
+	elif [ -z "$result" ] && [[ $line =~ BERTH-GUEST-DONE\ rc=([0-9]+) ]]; then
+		result=${BASH_REMATCH[1]}
+	fi
+}
+while :; do
+	line=''
+	if IFS= read -r -t 0.2 -u 3 line; then
+		emit "$buf$line"
+		buf=
+		[ "$result" != 137 ] || break
+		continue
+	else
+		st=$?
+		if [ "$st" -le 128 ]; then
+			# EOF: QEMU has exited.
+			[ -z "$buf$line" ] || emit "$buf$line"
+			break
+		fi
+		# Timed out mid-line: keep what we have for the next read.
+		buf+=$line
+	fi
+	elapsed=$(($(now_ms) - start))
+	if [ -n "$kill_after_ms" ] && [ -z "$result" ] && [ "$elapsed" -ge "$kill_after_ms" ]; then
+		kill -9 "$qpid" 2>/dev/null || true
+		result=137
+		break
+	fi
+	if [ "$elapsed" -ge "$timeout_ms" ]; then
+		[ -n "$buf" ] && printf '%s\n' "${buf%$'\r'}" >&4
+		echo "qemu-run: timeout after ${timeout}s, killing QEMU" >&4
+		kill -9 "$qpid" 2>/dev/null || true
+		# The guest's verdict stands if it already printed the marker but did not power off.
+		[ -n "$result" ] || result=124
+		break
+	fi
+done
+wait "$qpid" 2>/dev/null || true
+qpid=''
+exit "${result:-125}"
