@@ -4,7 +4,15 @@ VERSION    := 0.1.0
 GIT_REV    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 O          ?= build
-CC         ?= gcc
+ifeq ($(origin CC),default)
+CC         := gcc
+endif
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q          :=
+else
+Q          := @
+endif
 KCONFIG_CONFIG ?= .config
 export KCONFIG_CONFIG
 
@@ -61,7 +69,7 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all help clean distclean check unit-tests size musl-check fuzz \
-	defconfig menuconfig olddefconfig savedefconfig minimal_defconfig
+	defconfig menuconfig olddefconfig savedefconfig
 
 all: $(O)/berth
 
@@ -77,28 +85,32 @@ help:
 
 $(O)/config.h: $(CONFIG_FILE) Kconfig scripts/kconfig2h.awk
 	@mkdir -p $(@D)
-	awk -f scripts/kconfig2h.awk Kconfig $(CONFIG_FILE) > $@.tmp && mv $@.tmp $@
+	$(Q)awk -f scripts/kconfig2h.awk Kconfig $(CONFIG_FILE) > $@.tmp && mv $@.tmp $@
 
 $(O)/obj/%.o: %.c $(O)/config.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo '  CC      $<')
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/libberth.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(O)/berth: $(O)/obj/$(MAIN_SRC:.c=.o) $(O)/libberth.a
-	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
 
 # ---- tests ----
 $(O)/tests/%: tests/unit/%.c $(O)/libberth.a $(O)/config.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $< $(O)/libberth.a $(ALL_LDFLAGS) $(LIBS) -lcmocka -o $@
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(O)/libberth.a $(ALL_LDFLAGS) $(LIBS) -lcmocka -o $@
 
 unit-tests: $(UNIT_BINS)
 
-check: $(O)/berth $(UNIT_BINS)
-	O=$(O) scripts/check.sh
+# Installs missing dependencies first, so it cannot depend on anything that needs them.
+check:
+	O=$(O) scripts/check.sh $(SUITES)
 
 # ---- fuzzing: clang + libFuzzer, with ASan and UBSan ----
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -127,7 +139,7 @@ size: $(O)/berth
 		"$$(file -b $(O)/berth | cut -d, -f1-4)"
 	@size $(O)/berth
 	@echo 'largest symbols (bytes, type, name):'
-	@nm --size-sort -S -r -C $(O)/berth | head -n 20 | awk '{ printf "  %8d %s %s\n", strtonum("0x" $$2), $$3, $$4 }'
+	@nm --size-sort -S -r -t d $(O)/berth | head -n 20 | awk '{ printf "  %8d %s %s\n", $$2, $$3, $$4 }'
 
 # ---- musl: keep the code free of glibc-only APIs ----
 MUSL_INC := $(O)/musl-include
@@ -141,7 +153,9 @@ musl-check: $(O)/config.h
 	[ $$fail = 0 ] && echo "musl-check: $(words $(SRCS)) files compile with musl-gcc"; exit $$fail
 
 # ---- configuration (kconfiglib, Debian's python3-kconfiglib) ----
-KCONFIGLIB = python3 -m
+# Debian installs kconfiglib for the system python, which a PATH python may not see.
+PYTHON3 ?= $(firstword $(wildcard /usr/bin/python3) python3)
+KCONFIGLIB = $(PYTHON3) -m
 defconfig:
 	$(KCONFIGLIB) alldefconfig Kconfig
 menuconfig:

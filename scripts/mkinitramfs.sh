@@ -81,6 +81,8 @@ mdir=${mdirs[0]%/}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-initramfs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
+mkdir "$root"
+chmod 0755 "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,data,etc,root,lib/modules}
 chmod 1777 "$root/tmp"
 
@@ -211,6 +213,9 @@ else
 	rc=125
 fi
 echo "BERTH-GUEST-DONE rc=$rc"
+# Stop leftovers (e.g. containers) so /data unmounts cleanly; -1 spares init itself.
+kill -KILL -1 2>/dev/null
+sleep 0.1
 sync
 grep -q ' /data ' /proc/mounts 2>/dev/null && umount /data
 poweroff -f
@@ -220,5 +225,5 @@ EOF
 chmod 0755 "$root/init"
 
 mkdir -p "$(dirname "$out")"
-(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n -6 >"$out.tmp"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n -6 >"$out.tmp"
 mv "$out.tmp" "$out"

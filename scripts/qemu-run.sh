@@ -39,7 +39,7 @@ done
 [ -f "$initrd" ] || { echo "qemu-run: initramfs not found: $initrd" >&2; exit 2; }
 [ -z "$disk" ] || [ -f "$disk" ] || { echo "qemu-run: disk image not found: $disk" >&2; exit 2; }
 if [ -z "$kernel" ]; then
-	kernels=("$build"/kernel/boot/vmlinuz-*)
+	kernels=("${KERNEL_DIR:-$build/kernel}"/boot/vmlinuz-*)
 	kernel=${kernels[0]}
 fi
 [ -f "$kernel" ] || { echo "qemu-run: kernel not found: $kernel (run scripts/deps.sh)" >&2; exit 2; }
@@ -65,9 +65,10 @@ cmdline="console=ttyS0 panic=-1 quiet"
 [ -z "$disk" ] || cmdline+=" berth.disk=1"
 [ -z "$append" ] || cmdline+=" $append"
 
+# No network boot ROM: the guest boots straight from -kernel.
 qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nographic -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
-	-netdev 'user,id=n0' -device 'virtio-net-pci,netdev=n0')
+	-netdev 'user,id=n0' -device 'virtio-net-pci,netdev=n0,romfile=')
 [ -z "$disk" ] || qemu+=(-drive "file=$disk,format=raw,if=virtio")
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-qemu.XXXXXX")

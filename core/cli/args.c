@@ -92,6 +92,23 @@ int args_next(struct args *a, const char **value, struct berr **err)
 	return args_next(a, value, err);
 }
 
+/* Print `text` from column `indent`, breaking at spaces before column 80. */
+static void print_wrapped(FILE *out, const char *text, int indent)
+{
+	const int width = 80 - indent;
+
+	while ((int) strlen(text) > width) {
+		int cut = width;
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			break; /* one long word: let it overflow rather than split it */
+		fprintf(out, "%.*s\n%*s", cut, text, indent, "");
+		text += cut + 1;
+	}
+	fprintf(out, "%s\n", text);
+}
+
 void args_print_usage(FILE *out, const char *usage, const char *summary, const struct cli_opt *opts)
 {
 	fprintf(out, "Usage: %s\n\n%s\n", usage, summary);
@@ -109,10 +126,11 @@ void args_print_usage(FILE *out, const char *usage, const char *summary, const s
 			     opts->arg ? " " : "", opts->arg ? opts->arg : "");
 		if (n < 0)
 			continue;
-		/* Help text starts at column 30; a long option name gets its own line. */
+		/* Help text starts at column 30 and wraps at 80; a long option gets its own line. */
 		if (n <= 28)
-			fprintf(out, "%-30s%s\n", left, opts->help);
+			fprintf(out, "%-30s", left);
 		else
-			fprintf(out, "%s\n%30s%s\n", left, "", opts->help);
+			fprintf(out, "%s\n%30s", left, "");
+		print_wrapped(out, opts->help, 30);
 	}
 }

@@ -13,9 +13,9 @@
 enum { G_ROOT = 1, G_RUN_DIR, G_CONFIG, G_LOG_LEVEL, G_VERSION };
 
 static const struct cli_opt global_opts[] = {
-	{ G_ROOT, 0, "root", "DIR", "Data root on flash (default /var/lib/berth; $BERTH_ROOT)" },
-	{ G_RUN_DIR, 0, "run-dir", "DIR", "Runtime dir in RAM (default /run/berth; $BERTH_RUN_DIR)" },
-	{ G_CONFIG, 0, "config", "FILE", "Config file (default /etc/berth/berth.conf; $BERTH_CONFIG)" },
+	{ G_ROOT, 0, "root", "DIR", "Data root on flash (default /var/lib/berth, or $BERTH_ROOT)" },
+	{ G_RUN_DIR, 0, "run-dir", "DIR", "Runtime dir in RAM (default /run/berth, or $BERTH_RUN_DIR)" },
+	{ G_CONFIG, 0, "config", "FILE", "Config file (default /etc/berth/berth.conf, or $BERTH_CONFIG)" },
 	{ G_LOG_LEVEL, 0, "log-level", "LEVEL", "error, warn, info or debug (default from config)" },
 	{ G_VERSION, 'v', "version", NULL, "Print the version and exit" },
 	{ 0, 0, NULL, NULL, NULL },

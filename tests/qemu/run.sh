@@ -28,7 +28,8 @@ skip_all() {
 	exit 0
 }
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
-compgen -G "$BUILD/kernel/boot/vmlinuz-*" >/dev/null || skip_all "no guest kernel in $BUILD/kernel (run scripts/deps.sh)"
+kdir=${KERNEL_DIR:-$BUILD/kernel}
+compgen -G "$kdir/boot/vmlinuz-*" >/dev/null || skip_all "no guest kernel in $kdir (run scripts/deps.sh)"
 reason=$("$scripts/mkinitramfs.sh" --check 2>&1) || skip_all "$reason"
 
 names=()
@@ -69,6 +70,7 @@ fail_diag() {
 		echo "qemu test $name failed; serial logs:"
 		local l
 		for l in "$@"; do
+			[ -f "$l" ] || continue
 			echo "== $l (last 40 lines)"
 			tail -n 40 "$l" 2>/dev/null || true
 		done
@@ -96,12 +98,10 @@ collect() {
 	done <"$log"
 }
 
-# boot NAME LOG RC_VAR ARGS... : one guest boot via qemu-run.sh; its status goes into RC_VAR.
+# boot LOG ARGS... : one guest boot via qemu-run.sh; sets $rc to its status.
 boot() {
-	local -n rc_ref=$3
-	local log=$2
-	rc_ref=0
-	"$scripts/qemu-run.sh" --log "$log" "${@:4}" || rc_ref=$?
+	rc=0
+	"$scripts/qemu-run.sh" --log "$@" || rc=$?
 }
 
 describe_rc() {
@@ -117,12 +117,14 @@ run_guest_test() {
 	local name=$1 script=$here/$1.guest.sh work=$tmp/$1 timeout powercut src dest rc logs=()
 	local adds=() before=${#tap[@]}
 	mkdir -p "$work"
+	rm -f "$logdir/$name.log" "$logdir/$name".boot*.log
 	timeout=$(sed -n 's/^# *qemu-timeout: *//p' "$script" | head -n 1)
 	powercut=$(sed -n 's/^# *qemu-powercut: *//p' "$script" | head -n 1)
 	while IFS= read -r a; do
 		[ -n "$a" ] || continue
 		src=${a%:*}
 		dest=${a##*:}
+		# shellcheck disable=SC2016  # a literal $BUILD/ prefix in the directive
 		case "$src" in
 		'$BUILD'/*) src=$BUILD/${src#\$BUILD/} ;;
 		/*) ;;
@@ -142,7 +144,7 @@ run_guest_test() {
 	local bad=0
 	if [ -n "$powercut" ]; then
 		logs=("$logdir/$name.boot1.log" "$logdir/$name.boot2.log")
-		boot "$name" "${logs[0]}" rc "${run[@]}" --kill-on "$powercut" --append berth.boot=1
+		boot "${logs[0]}" "${run[@]}" --kill-on "$powercut" --append berth.boot=1
 		collect "$name" "${logs[0]}"
 		if [ "$rc" != 137 ]; then
 			result "not ok - $name: power cut point /$powercut/ not reached ($(describe_rc "$rc"))"
@@ -150,13 +152,13 @@ run_guest_test() {
 		fi
 		[ "$n_failed" = 0 ] || bad=1
 		if [ "$rc" = 137 ]; then
-			boot "$name" "${logs[1]}" rc "${run[@]}" --append berth.boot=2
+			boot "${logs[1]}" "${run[@]}" --append berth.boot=2
 			collect "$name" "${logs[1]}"
 			check_boot "$name" "$rc" || bad=1
 		fi
 	else
 		logs=("$logdir/$name.log")
-		boot "$name" "${logs[0]}" rc "${run[@]}"
+		boot "${logs[0]}" "${run[@]}"
 		collect "$name" "${logs[0]}"
 		check_boot "$name" "$rc" || bad=1
 	fi
@@ -195,7 +197,7 @@ run_harness_test() {
 		return
 	fi
 	size=$(stat -c %s "$work/flash.img")
-	boot harness "$log" rc --initrd "$work/initrd.gz" --disk "$work/flash.img" \
+	boot "$log" --initrd "$work/initrd.gz" --disk "$work/flash.img" \
 		--timeout "$default_timeout" --kill-on BERTH-POWERCUT-POINT
 	if [ "$rc" = 137 ] && grep -q '^BERTH-POWERCUT-POINT' "$log" && ! grep -q 'BERTH-GUEST-DONE' "$log" &&
 		[ -f "$work/flash.img" ] && [ "$(stat -c %s "$work/flash.img")" = "$size" ]; then

@@ -1,0 +1,32 @@
+# Shared helpers for berth's system tests (bats). Each test gets its own data root, run dir
+# and config under a temp dir, so tests never touch /var/lib/berth or collide with each other.
+
+BERTH=${BERTH:-$BATS_TEST_DIRNAME/../../build/berth}
+
+berth_setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/berth-test.XXXXXX")
+	export BERTH_ROOT=$TMP/root
+	export BERTH_RUN_DIR=$TMP/run
+	export BERTH_CONFIG=$TMP/berth.conf
+	: >"$BERTH_CONFIG"
+	export NO_COLOR=1
+}
+
+berth_teardown() {
+	[ -n "${TMP:-}" ] && rm -rf "$TMP"
+}
+
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+}
+
+# Every output line fits an 80-column serial console.
+assert_80_columns() {
+	local long
+	long=$(printf '%s\n' "$output" | awk 'length > 80')
+	if [ -n "$long" ]; then
+		echo "lines longer than 80 columns:"
+		echo "$long"
+		return 1
+	fi
+}
