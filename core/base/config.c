@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define CONFIG_MAX_FILE (1u << 20)
-#define CONFIG_MAX_LINE 1024
+#define CONFIG_MAX_LINE 4096 /* long enough for a registry token */
 #define CONFIG_MAX_NAMED 64   /* registry or trust sections */
 #define CONFIG_MAX_ERRORS 20
 
@@ -370,6 +370,8 @@ struct load_state {
 	struct seen seen[128];
 	size_t n_seen;
 	char *errors;            /* "name:line: msg\n..." */
+	bool have_long;          /* long_value holds the value of the line inih is on */
+	char long_value[CONFIG_MAX_LINE + 1];
 	size_t n_errors;
 };
 
@@ -550,6 +552,44 @@ static void parse_header(struct load_state *st, const char *line, size_t len)
 	st->bad_section = false;
 }
 
+/* inih may be built with a small line buffer (Debian's holds 198 bytes), too small for a
+ * registry token. A longer `key = value` line is split here the way inih would split it; inih
+ * gets `key=` and the handler takes the value from st->long_value. Returns the length of
+ * what was put into st->long_value's stand-in line (in st->long_value's place), or 0. */
+static size_t split_long_line(struct load_state *st, const char *start, size_t len, size_t room)
+{
+	size_t k = strcspn(start, "=:"), klen = k, vstart, vlen;
+
+	if (k >= len) {
+		add_error(st, "expected `key = value`, a [section] or a comment");
+		return 0;
+	}
+	while (klen && (start[klen - 1] == ' ' || start[klen - 1] == '\t'))
+		klen--;
+	if (klen + 1 > room || klen == 0) {
+		add_error(st, "the line is longer than %d bytes", (int) room);
+		return 0;
+	}
+	vstart = k + 1;
+	while (vstart < len && (start[vstart] == ' ' || start[vstart] == '\t'))
+		vstart++;
+	/* An inline comment starts at ';' after a blank, as in inih. */
+	for (vlen = 0; vstart + vlen < len; vlen++) {
+		char c = start[vstart + vlen];
+		if (c == ';' && vlen && (start[vstart + vlen - 1] == ' ' || start[vstart + vlen - 1] == '\t'))
+			break;
+	}
+	while (vlen && (start[vstart + vlen - 1] == ' ' || start[vstart + vlen - 1] == '\t'))
+		vlen--;
+	memcpy(st->long_value, start + vstart, vlen);
+	st->long_value[vlen] = '\0';
+	st->have_long = true;
+	/* The stand-in line for inih: the key and '=', written over the caller's buffer. */
+	memmove(st->long_value + vlen + 1, start, klen);
+	st->long_value[vlen + 1 + klen] = '=';
+	return klen + 1;
+}
+
 /* inih's line reader: hands over one line at a time, so st->line is the line inih is on. */
 static char *reader(char *str, int num, void *stream)
 {
@@ -575,9 +615,16 @@ static char *reader(char *str, int num, void *stream)
 	if (memchr(start, '\0', len) != NULL) {
 		add_error(st, "the line holds a NUL byte");
 		len = 0;
-	} else if (len > CONFIG_MAX_LINE || len > room) {
-		add_error(st, "the line is longer than %d bytes", CONFIG_MAX_LINE < (int) room ? CONFIG_MAX_LINE : (int) room);
+	} else if (len > CONFIG_MAX_LINE) {
+		add_error(st, "the line is longer than %d bytes", CONFIG_MAX_LINE);
 		len = 0;
+	} else if (len > room && start[0] != '[' && start[0] != ';' && start[0] != '#') {
+		len = split_long_line(st, start, len, room);
+	} else if (len > room && start[0] == '[') {
+		add_error(st, "the line is longer than %d bytes", (int) room);
+		len = 0;
+	} else if (len > room) {
+		len = 0; /* a long comment: nothing for inih to see */
 	} else if (len && start[0] == '[') {
 		parse_header(st, start, len);
 		/* The header has been handled here; inih gets a blank line so that it never
@@ -587,6 +634,8 @@ static char *reader(char *str, int num, void *stream)
 		add_error(st, "expected `key = value`, a [section] or a comment");
 		len = 0;
 	}
+	if (st->have_long && len)
+		start = st->long_value + strlen(st->long_value) + 1;
 	memcpy(str, start, len);
 	str[len] = '\n';
 	str[len + 1] = '\0';
@@ -602,6 +651,10 @@ static int handler(void *user, const char *section, const char *name, const char
 	size_t ki, vl;
 
 	(void) section;
+	if (st->have_long) {
+		st->have_long = false;
+		value = st->long_value;
+	}
 	if (st->bad_section)
 		return 1; /* the header was reported already */
 	if (st->kind == SEC_NONE) {
@@ -631,10 +684,17 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (st->n_seen < ARRAY_SIZE(st->seen))
 		st->seen[st->n_seen++] = (struct seen){ st->kind, st->idx, ki };
 
-	/* A value may be quoted to keep leading/trailing blanks or a ';'. */
+	/* A value may be quoted to keep leading/trailing blanks. inih ends a value at a blank
+	 * followed by ';' (an inline comment) even inside quotes, so a quote left open is an
+	 * error rather than a silently shortened value. */
 	vl = strlen(value);
 	if (vl >= sizeof(vbuf)) {
 		add_error(st, "value of '%s' is too long", name);
+		return 1;
+	}
+	if (value[0] == '"' && (vl < 2 || value[vl - 1] != '"')) {
+		add_error(st, "value of '%s' has no closing quote (a ';' after a blank starts a comment, "
+			      "even inside quotes)", name);
 		return 1;
 	}
 	if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
@@ -792,7 +852,13 @@ static void print_section(FILE *out, const struct berth_config *cfg, enum sectio
 		/* Never echo a secret to a console or a log. */
 		if (strcmp(k->key, "password") == 0)
 			snprintf(val, sizeof(val), "********");
-		fprintf(out, "%s = %s\n", k->key, val);
+		/* Quote what the loader would otherwise trim or unquote, so the output loads back. */
+		size_t vl = strlen(val);
+		if (vl && (isspace((unsigned char) val[0]) || isspace((unsigned char) val[vl - 1]) ||
+			   val[0] == '"'))
+			fprintf(out, "%s = \"%s\"\n", k->key, val);
+		else
+			fprintf(out, "%s = %s\n", k->key, val);
 	}
 	fputc('\n', out);
 }

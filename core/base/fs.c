@@ -11,7 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#endif
+#endif
 
 static int write_all(int fd, const void *data, size_t len)
 {
@@ -134,6 +140,54 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
 	return 0;
 }
 
+/* The mount id of an open file, from /proc/self/fdinfo (Linux 3.15); -1 if unknown. */
+static int mount_id(int fd)
+{
+	char path[64], line[128];
+	int id = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			break;
+	fclose(f);
+	return id;
+}
+
+/* Open the directory `name` in `dirfd` without following a symlink; fail with EXDEV if a file
+ * system is mounted on it. st_dev alone misses a bind mount from the same file system (a volume
+ * bound into a container), so the mount itself is compared: openat2's RESOLVE_NO_XDEV
+ * (Linux 5.6), else the mount ids in /proc/self/fdinfo. */
+static int open_dir_no_xdev(int dirfd, const char *name)
+{
+	int fd;
+
+#if defined(SYS_openat2) && defined(RESOLVE_NO_XDEV)
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_NO_XDEV,
+	};
+	fd = (int) syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	/* ENOSYS: an older kernel; EPERM: a seccomp filter that does not know openat2. */
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+#endif
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		int parent_id = mount_id(dirfd), id = mount_id(fd);
+		if (parent_id >= 0 && id >= 0 && parent_id != id) {
+			close(fd);
+			errno = EXDEV;
+			return -1;
+		}
+	}
+	return fd;
+}
+
 /* Remove everything inside the open directory `dfd`. Depth is bounded by the file descriptor
  * limit; every level holds one fd. */
 static int rm_contents(int dfd, const char *what, struct berr **err)
@@ -180,7 +234,9 @@ int fs_rm_rf_at(int dirfd, const char *name, struct berr **err)
 	 * container directory must not have its contents wiped. */
 	if (fstat(dirfd, &parent) == 0 && parent.st_dev != st.st_dev)
 		return berr_make(err, EBUSY, "remove `%s`: a file system is mounted there", name);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_dir_no_xdev(dirfd, name);
+	if (fd < 0 && errno == EXDEV)
+		return berr_make(err, EBUSY, "remove `%s`: a file system is mounted there", name);
 	if (fd < 0)
 		return berr_make(err, errno, "open `%s`", name);
 	if (rm_contents(fd, name, err) < 0)
@@ -247,7 +303,7 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct b
 		ssize_t r;
 		if (n + 1 >= cap) {
 			char *nb;
-			if (cap > max + 1)
+			if (cap - 1 > max) /* not `cap > max + 1`: max may be SIZE_MAX */
 				return berr_make(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
 			cap *= 2;
 			nb = realloc(buf, cap);

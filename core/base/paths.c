@@ -163,6 +163,18 @@ int paths_partial(char *buf, size_t size, const char *hex)
 	return fmt(buf, size, "%s/tmp/%s.partial", root_dir, hex);
 }
 
+int paths_tmp_file(char *buf, size_t size, const char *name)
+{
+	if (component(name) < 0)
+		return -1;
+	return fmt(buf, size, "%s/tmp/%s", root_dir, name);
+}
+
+int paths_refs_lock(char *buf, size_t size)
+{
+	return fmt(buf, size, "%s/refs.lock", root_dir);
+}
+
 int paths_socket(char *buf, size_t size)
 {
 	return fmt(buf, size, "%s/berth.sock", run_dir);
