@@ -83,7 +83,15 @@ help:
 	@echo 'make defconfig        .config from Kconfig defaults (menuconfig, olddefconfig too)'
 	@echo 'make minimal_defconfig  every optional feature off'
 
-$(O)/config.h: $(CONFIG_FILE) Kconfig scripts/kconfig2h.awk
+# The first build on a new machine installs what is missing (Debian packages, via deps.sh).
+$(O)/.deps-ok: scripts/deps.sh
+	@mkdir -p $(@D)
+	$(Q)scripts/deps.sh --check >/dev/null 2>&1 || \
+		if [ "$$(id -u)" = 0 ]; then scripts/deps.sh; \
+		else echo 'warning: dependencies missing; run scripts/deps.sh as root' >&2; fi
+	@touch $@
+
+$(O)/config.h: $(CONFIG_FILE) Kconfig scripts/kconfig2h.awk | $(O)/.deps-ok
 	@mkdir -p $(@D)
 	$(Q)awk -f scripts/kconfig2h.awk Kconfig $(CONFIG_FILE) > $@.tmp && mv $@.tmp $@
 
