@@ -558,8 +558,11 @@ static void parse_header(struct load_state *st, const char *line, size_t len)
  * what was put into st->long_value's stand-in line (in st->long_value's place), or 0. */
 static size_t split_long_line(struct load_state *st, const char *start, size_t len, size_t room)
 {
-	size_t k = strcspn(start, "=:"), klen = k, vstart, vlen;
+	size_t k = 0, klen, vstart, vlen;
 
+	while (k < len && start[k] != '=' && start[k] != ':')
+		k++;
+	klen = k;
 	if (k >= len) {
 		add_error(st, "expected `key = value`, a [section] or a comment");
 		return 0;
