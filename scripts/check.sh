@@ -53,7 +53,7 @@ run_tap() {
 }
 
 skip_suite() {
-	printf '1..0 # SKIP %s\n' "$2" | count_tap
+	count_tap <<<"1..0 # SKIP $2"
 	note "$1 skipped: $2"
 }
 
@@ -89,7 +89,7 @@ for suite in "${suites[@]}"; do
 		if ! $MAKE -s -j"$JOBS" O="$O/asan" CFLAGS="-O1 -g $san" EXTRA_LDFLAGS="$san" unit-tests \
 			>"$logdir/asan-build.log" 2>&1; then
 			tail -n 20 "$logdir/asan-build.log" | sed 's/^/#   /'
-			echo "not ok - build unit tests with ASan+UBSan" | count_tap
+			count_tap <<<"not ok - build unit tests with ASan+UBSan"
 			continue
 		fi
 		for t in "$O"/asan/tests/test_*; do
@@ -106,7 +106,7 @@ for suite in "${suites[@]}"; do
 		fi
 		if ! $MAKE -s -j"$JOBS" O="$O" fuzz >"$logdir/fuzz-build.log" 2>&1; then
 			tail -n 20 "$logdir/fuzz-build.log" | sed 's/^/#   /'
-			echo "not ok - build fuzz targets" | count_tap
+			count_tap <<<"not ok - build fuzz targets"
 			continue
 		fi
 		for f in "$O"/fuzz/fuzz_*; do
@@ -114,10 +114,10 @@ for suite in "${suites[@]}"; do
 			name=$(basename "$f")
 			corpus=tests/fuzz/corpus/${name#fuzz_}
 			if "$f" -seed=1 -runs=20000 "$corpus" >"$logdir/$name.log" 2>&1; then
-				echo "ok - $name: seed corpus and 20000 mutations run clean" | count_tap
+				count_tap <<<"ok - $name: seed corpus and 20000 mutations run clean"
 			else
 				grep -E 'ERROR|SUMMARY|runtime error' "$logdir/$name.log" | head -n 5 | sed 's/^/#   /'
-				echo "not ok - $name: crash (see $logdir/$name.log)" | count_tap
+				count_tap <<<"not ok - $name: crash (see $logdir/$name.log)"
 			fi
 		done
 		;;
@@ -135,7 +135,7 @@ for suite in "${suites[@]}"; do
 		note "QEMU tests (berth booted in a guest)"
 		if ! $MAKE -s -j"$JOBS" O="$O/static" STATIC=1 "$O/static/berth" >"$logdir/static-build.log" 2>&1; then
 			tail -n 20 "$logdir/static-build.log" | sed 's/^/#   /'
-			echo "not ok - static build for the guest" | count_tap
+			count_tap <<<"not ok - static build for the guest"
 			continue
 		fi
 		run_tap qemu env BUILD="$top/$O" BERTH_BIN="$top/$O/static/berth" tests/qemu/run.sh

@@ -11,6 +11,8 @@
 static struct berr oom_error = { ENOMEM, EXIT_BERTH, (char *) "out of memory" };
 
 static int vmake(struct berr **err, int errcode, int status, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static int vmake(struct berr **err, int errcode, int status, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 	struct berr *e;

@@ -39,9 +39,9 @@ static int create_link(const char *kind)
 	struct timeval tv = { .tv_sec = 3 };
 	struct nl_req req;
 	struct rtattr *info;
-	char reply[1024];
+	char reply[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
 	ssize_t n;
-	int len;
+	struct nlmsghdr *h;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
@@ -66,16 +66,12 @@ static int create_link(const char *kind)
 	n = recv(fd, reply, sizeof(reply), 0);
 	if (n < 0)
 		return errno;
-	len = (int) n;
-	for (struct nlmsghdr *h = (struct nlmsghdr *) reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr *e = NLMSG_DATA(h);
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-				return EPROTO;
-			return -e->error;
-		}
-	}
-	return EPROTO;
+	/* One request, so the answer is one message: an ack or an error (both NLMSG_ERROR). */
+	h = (struct nlmsghdr *) reply;
+	if ((size_t) n < sizeof(*h) || h->nlmsg_len > (size_t) n || h->nlmsg_type != NLMSG_ERROR ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+		return EPROTO;
+	return -((struct nlmsgerr *) NLMSG_DATA(h))->error;
 }
 
 static int link_child(const void *arg)
