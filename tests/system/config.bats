@@ -87,7 +87,10 @@ teardown() { berth_teardown; }
 	[ "$status" -eq 0 ]
 }
 
-@test "the shipped rootfs berth.conf is valid" {
-	run "$BERTH" --config "$BATS_TEST_DIRNAME/../../rootfs/etc/berth/berth.conf" config
+@test "the shipped rootfs berth.conf is valid and documents every key as --defaults does" {
+	shipped=$BATS_TEST_DIRNAME/../../rootfs/etc/berth/berth.conf
+	run "$BERTH" --config "$shipped" config
 	[ "$status" -eq 0 ]
+	# It is generated: `build/berth config --defaults > rootfs/etc/berth/berth.conf`.
+	diff -u "$shipped" <("$BERTH" config --defaults)
 }
