@@ -98,6 +98,13 @@ chmod 0755 "$root/bin/berth"
 mknod -m 600 "$root/dev/console" c 5 1 || die "cannot create /dev/console (mknod needs root)"
 mknod -m 666 "$root/dev/null" c 1 3 || die "cannot create /dev/null"
 
+# The kernel's config, where a Debian system keeps it, so `berth check` can read it in the guest.
+kver=$(basename "$mdir")
+if [ -f "$kdir/boot/config-$kver" ]; then
+	mkdir -p "$root/boot"
+	cp "$kdir/boot/config-$kver" "$root/boot/"
+fi
+
 # Resolve each module to a .ko (after its own dependencies) or to a built-in; fail if neither.
 declare -A seen=()
 order=()
