@@ -113,7 +113,12 @@ for suite in "${suites[@]}"; do
 			[ -x "$f" ] || continue
 			name=$(basename "$f")
 			corpus=tests/fuzz/corpus/${name#fuzz_}
-			if "$f" -seed=1 -runs=20000 "$corpus" >"$logdir/$name.log" 2>&1; then
+			# New inputs go to a scratch dir, crash files to the log dir: never into the repo.
+			scratch=$logdir/$name.corpus
+			rm -rf "$scratch"
+			mkdir -p "$scratch"
+			if "$f" -seed=1 -runs=20000 -artifact_prefix="$logdir/$name-" "$scratch" "$corpus" \
+				>"$logdir/$name.log" 2>&1; then
 				count_tap <<<"ok - $name: seed corpus and 20000 mutations run clean"
 			else
 				grep -E 'ERROR|SUMMARY|runtime error' "$logdir/$name.log" | head -n 5 | sed 's/^/#   /'
