@@ -19,16 +19,18 @@
 #define CONFIG_MAX_NAMED 64   /* registry or trust sections */
 #define CONFIG_MAX_ERRORS 20
 
-enum section_kind { SEC_NONE = -1, SEC_DAEMON, SEC_INIT, SEC_REGISTRY, SEC_TRUST, SEC_COUNT };
+enum section_kind { SEC_NONE = -1, SEC_DAEMON, SEC_INIT, SEC_STORE, SEC_REGISTRY, SEC_TRUST, SEC_COUNT };
 
-static const char *const section_names[SEC_COUNT] = { "daemon", "init", "registry", "trust" };
+static const char *const section_names[SEC_COUNT] = { "daemon", "init", "store", "registry", "trust" };
 
 static const char *check_registry_host(const char *v);
 static const char *check_hostname(const char *v);
 static const char *check_not_empty(const char *v);
+static const char *check_block_size(const char *v);
 
 #define D(f) offsetof(struct cfg_daemon, f)
 #define I(f) offsetof(struct cfg_init, f)
+#define S(f) offsetof(struct cfg_store, f)
 #define R(f) offsetof(struct cfg_registry, f)
 #define T(f) offsetof(struct cfg_trust, f)
 
@@ -64,6 +66,15 @@ const struct cfg_key cfg_keys[] = {
 	  "Watchdog timeout asked of the hardware." },
 	{ "init", "console-shell", CFG_BOOL, "no", NULL, NULL, I(console_shell),
 	  "Offer a shell on the serial console." },
+
+	{ "store", "layer-format", CFG_ENUM, "auto", "auto|squashfs|dir", NULL, S(layer_format),
+	  "squashfs files, or dirs (kernels without squashfs)." },
+	{ "store", "compression", CFG_ENUM, "zstd", "zstd|gzip", NULL, S(compression),
+	  "squashfs compressor; gzip for kernels before 4.14." },
+	{ "store", "block-size", CFG_SIZE, "128K", NULL, check_block_size, S(block_size),
+	  "squashfs block size: a power of two from 4K to 1M." },
+	{ "store", "keep-layer-blobs", CFG_BOOL, "yes", NULL, NULL, S(keep_layer_blobs),
+	  "Keep layer blobs after conversion (save, push need them)." },
 
 	{ "registry", "username", CFG_STRING, NULL, NULL, NULL, R(username),
 	  "User name for this registry." },
@@ -166,6 +177,15 @@ static const char *check_not_empty(const char *v)
 	return *v ? NULL : "must not be empty";
 }
 
+static const char *check_block_size(const char *v)
+{
+	uint64_t n;
+
+	if (parse_size(v, &n) < 0 || n < 4096 || n > (1u << 20) || (n & (n - 1)) != 0)
+		return "must be a power of two from 4K to 1M";
+	return NULL;
+}
+
 static const char *check_hostname(const char *v)
 {
 	size_t n = strlen(v);
@@ -209,6 +229,7 @@ static void *section_base(struct berth_config *cfg, enum section_kind kind, size
 	switch (kind) {
 	case SEC_DAEMON: return &cfg->daemon;
 	case SEC_INIT: return &cfg->init;
+	case SEC_STORE: return &cfg->store;
 	case SEC_REGISTRY: return &cfg->registries[idx];
 	case SEC_TRUST: return &cfg->trusts[idx];
 	default: return NULL;
@@ -325,6 +346,7 @@ void config_free(struct berth_config *cfg)
 {
 	free_section(&cfg->daemon, SEC_DAEMON);
 	free_section(&cfg->init, SEC_INIT);
+	free_section(&cfg->store, SEC_STORE);
 	for (size_t i = 0; i < cfg->n_registries; i++) {
 		free_section(&cfg->registries[i], SEC_REGISTRY);
 		free(cfg->registries[i].name);
@@ -342,7 +364,8 @@ void config_free(struct berth_config *cfg)
 int config_defaults(struct berth_config *cfg, struct berr **err)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	if (apply_defaults(&cfg->daemon, SEC_DAEMON) < 0 || apply_defaults(&cfg->init, SEC_INIT) < 0) {
+	if (apply_defaults(&cfg->daemon, SEC_DAEMON) < 0 || apply_defaults(&cfg->init, SEC_INIT) < 0 ||
+	    apply_defaults(&cfg->store, SEC_STORE) < 0) {
 		config_free(cfg);
 		return berr_make(err, ENOMEM, "config defaults");
 	}
@@ -525,7 +548,7 @@ static void parse_header(struct load_state *st, const char *line, size_t len)
 	}
 	kind = kind_of(p);
 	if (kind == SEC_NONE) {
-		add_error(st, "unknown section [%s]; sections are [daemon], [init], "
+		add_error(st, "unknown section [%s]; sections are [daemon], [init], [store], "
 			      "[registry \"HOST:PORT\"] and [trust \"PREFIX\"]", p);
 		return;
 	}
@@ -872,6 +895,7 @@ void config_print(const struct berth_config *cfg, FILE *out)
 		cfg->path ? cfg->path : "");
 	print_section(out, cfg, SEC_DAEMON, 0, NULL);
 	print_section(out, cfg, SEC_INIT, 0, NULL);
+	print_section(out, cfg, SEC_STORE, 0, NULL);
 	for (size_t i = 0; i < cfg->n_registries; i++)
 		print_section(out, cfg, SEC_REGISTRY, i, cfg->registries[i].name);
 	for (size_t i = 0; i < cfg->n_trusts; i++)
@@ -881,11 +905,11 @@ void config_print(const struct berth_config *cfg, FILE *out)
 void config_print_defaults(FILE *out)
 {
 	static const char *const headers[SEC_COUNT] = {
-		"[daemon]", "[init]", "# [registry \"HOST:PORT\"]  (one section per registry)",
+		"[daemon]", "[init]", "[store]", "# [registry \"HOST:PORT\"]  (one section per registry)",
 		"# [trust \"PREFIX\"]  (one section per image name prefix)",
 	};
 
-	fprintf(out, "# berth.conf: every key with its default. Lines starting with # or ; are comments.\n\n");
+	fprintf(out, "# berth.conf: every key with its default; lines starting with # or ; are comments.\n\n");
 	for (int s = 0; s < SEC_COUNT; s++) {
 		fprintf(out, "%s\n", headers[s]);
 		for (size_t i = 0; i < cfg_n_keys; i++) {

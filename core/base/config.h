@@ -45,10 +45,18 @@ struct cfg_init {
 	bool console_shell;
 };
 
+struct cfg_store {
+	char *layer_format;     /* "auto", "squashfs" or "dir" */
+	char *compression;      /* "zstd" or "gzip" */
+	uint64_t block_size;    /* bytes */
+	bool keep_layer_blobs;
+};
+
 struct berth_config {
 	char *path;             /* file it was loaded from, NULL for defaults only */
 	struct cfg_daemon daemon;
 	struct cfg_init init;
+	struct cfg_store store;
 	struct cfg_registry *registries;
 	size_t n_registries;
 	struct cfg_trust *trusts;
