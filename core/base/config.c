@@ -909,7 +909,7 @@ void config_print_defaults(FILE *out)
 		"# [trust \"PREFIX\"]  (one section per image name prefix)",
 	};
 
-	fprintf(out, "# berth.conf: every key with its default; lines starting with # or ; are comments.\n\n");
+	fprintf(out, "# berth.conf: every key with its default. Comments start with # or ;.\n\n");
 	for (int s = 0; s < SEC_COUNT; s++) {
 		fprintf(out, "%s\n", headers[s]);
 		for (size_t i = 0; i < cfg_n_keys; i++) {
