@@ -1,0 +1,29 @@
+/* Layer mounts: each squashfs layer loop-mounted read-only once under <run-dir>/layers/<hex>,
+ * shared by every container; overlayfs stacks them. Use counts are not stored anywhere: a
+ * layer is in use while a mount refers to it, which the kernel's mount table tells. */
+#ifndef BERTH_IMAGE_MOUNT_H
+#define BERTH_IMAGE_MOUNT_H
+
+#include <stddef.h>
+
+struct berr;
+
+/* Attach `file` to a free loop device, read-only with autoclear (the device frees itself
+ * when its last user goes). Returns the open loop fd; *dev gets "/dev/loopN". */
+int loop_attach_ro(const char *file, char *dev, size_t devsize, struct berr **err);
+
+/* Make sure layer `hex` (its chain id, 64 hex digits) is mounted, and put its mount point (or
+ * its directory, for the dir layer format) into `out`. Safe against concurrent berth
+ * processes. */
+int layer_mount(const char *hex, char *out, size_t size, struct berr **err);
+
+/* Unmount every layer mount that no other mount uses. Returns how many were released. */
+int layer_release_unused(struct berr **err);
+
+/* Mount overlayfs at `target` over the layers `hexes` (bottom first). With upper == NULL the
+ * result is read-only (a single layer is then bind-mounted read-only, as overlayfs needs two
+ * lower dirs without an upper). Mounts the layers as needed. */
+int overlay_mount(const char *const *hexes, size_t n, const char *upper, const char *work,
+		  const char *target, struct berr **err);
+
+#endif
