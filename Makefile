@@ -50,6 +50,13 @@ endif
 ifeq ($(CONFIG_COMPOSE),y)
 LIBS += -lyaml
 endif
+# The squashfs writer compresses with zlib (always) and libzstd (CONFIG_SQUASHFS_ZSTD); the
+# static link below lists -lzstd for libarchive already.
+ifeq ($(CONFIG_SQUASHFS_ZSTD),y)
+ifneq ($(STATIC),1)
+LIBS += -lzstd
+endif
+endif
 ifeq ($(STATIC),1)
 # libarchive's own dependencies: only the objects we reference get pulled from the .a files.
 LIBS += -lnettle -llzma -lzstd -llz4 -lbz2 -lz
@@ -115,6 +122,12 @@ $(O)/tests/%: tests/unit/%.c $(O)/libberth.a $(O)/config.h
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(O)/libberth.a $(ALL_LDFLAGS) $(LIBS) -lcmocka -o $@
 
 unit-tests: $(UNIT_BINS)
+
+# Small drivers the system tests build on demand (`make build/tools/sqfs_from_dir`).
+$(O)/tools/%: tests/tools/%.c $(O)/libberth.a $(O)/config.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(O)/libberth.a $(ALL_LDFLAGS) $(LIBS) -o $@
 
 # Installs missing dependencies first, so it cannot depend on anything that needs them.
 check:

@@ -27,6 +27,7 @@ static const char *check_registry_host(const char *v);
 static const char *check_hostname(const char *v);
 static const char *check_not_empty(const char *v);
 static const char *check_block_size(const char *v);
+static const char *check_default_registry(const char *v);
 
 #define D(f) offsetof(struct cfg_daemon, f)
 #define I(f) offsetof(struct cfg_init, f)
@@ -49,7 +50,7 @@ const struct cfg_key cfg_keys[] = {
 	  "Directory of app files (*.conf, one service each)." },
 	{ "daemon", "compose-file", CFG_PATH, "/etc/berth/compose.yaml", NULL, NULL, D(compose_file),
 	  "Compose file with the apps, used if it exists." },
-	{ "daemon", "default-registry", CFG_STRING, "docker.io", NULL, check_registry_host,
+	{ "daemon", "default-registry", CFG_STRING, "docker.io", NULL, check_default_registry,
 	  D(default_registry), "Registry for image names without a host (`nginx`)." },
 
 	{ "init", "data-device", CFG_STRING, NULL, NULL, check_not_empty, I(data_device),
@@ -175,6 +176,19 @@ int parse_duration_ms(const char *s, uint64_t *out)
 static const char *check_not_empty(const char *v)
 {
 	return *v ? NULL : "must not be empty";
+}
+
+/* A registry name must look like a host to image references: `myreg/app` would otherwise read
+ * back as a Docker Hub repository. */
+static const char *check_default_registry(const char *v)
+{
+	const char *why = check_registry_host(v);
+
+	if (why)
+		return why;
+	if (strchr(v, '.') == NULL && strchr(v, ':') == NULL && strcmp(v, "localhost") != 0)
+		return "must hold a '.' or a ':port' (or be localhost), as image names need";
+	return NULL;
 }
 
 static const char *check_block_size(const char *v)

@@ -1,0 +1,351 @@
+/* tar -> squashfs layer conversion. Two libarchive readers are chained: the outer one only
+ * decompresses (format "raw"), so the uncompressed bytes can be hashed for the diff_id check on
+ * their way into the inner tar reader. Nothing is ever extracted to disk. */
+#include "image/layer.h"
+#include "base/err.h"
+#include "base/fs.h"
+#include "base/paths.h"
+#include "base/util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+#define XATTR_MAX 64          /* per entry */
+
+int layer_clean_path(const char *in, char *out, size_t size)
+{
+	const char *p = in;
+	size_t n = 0;
+
+	if (in[0] == '/')
+		return -1;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t) (end - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return -1;
+		if (len > 0 && !(len == 1 && p[0] == '.')) {
+			if (n + len + 2 > size)
+				return -1;
+			if (n)
+				out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	if (n == 0) {
+		if (size < 2)
+			return -1;
+		out[n++] = '.';
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The outer reader: decompression only, hashing what comes out. */
+struct stream {
+	struct archive *outer;
+	struct digest_ctx hash;
+	uint64_t bytes;
+	char buf[64 * 1024];
+	bool eof;
+	int error;             /* archive error seen in the outer reader */
+	char errmsg[256];
+};
+
+static la_ssize_t inner_read(struct archive *a, void *data, const void **buf)
+{
+	struct stream *s = data;
+	la_ssize_t n;
+
+	(void) a;
+	if (s->eof)
+		return 0;
+	n = archive_read_data(s->outer, s->buf, sizeof(s->buf));
+	if (n < 0) {
+		s->error = 1;
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s", archive_error_string(s->outer));
+		archive_set_error(a, EIO, "decompress: %s", s->errmsg);
+		return -1;
+	}
+	if (n == 0)
+		s->eof = true;
+	digest_update(&s->hash, s->buf, (size_t) n);
+	s->bytes += (uint64_t) n;
+	*buf = s->buf;
+	return n;
+}
+
+static int open_outer(struct stream *s, int in_fd, struct berr **err)
+{
+	s->outer = archive_read_new();
+	if (s->outer == NULL)
+		return berr_make(err, ENOMEM, "layer reader");
+	/* Layer media types allow gzip, zstd or no compression (image-spec layer.md). */
+	archive_read_support_filter_gzip(s->outer);
+	archive_read_support_filter_zstd(s->outer);
+	archive_read_support_format_raw(s->outer);
+	if (archive_read_open_fd(s->outer, in_fd, 64 * 1024) != ARCHIVE_OK)
+		return berr_make(err, 0, "open layer stream: %s", archive_error_string(s->outer));
+	{
+		struct archive_entry *e;
+		if (archive_read_next_header(s->outer, &e) != ARCHIVE_OK)
+			return berr_make(err, 0, "read layer stream: %s", archive_error_string(s->outer));
+	}
+	return 0;
+}
+
+static bool is_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* One tar entry into the writer. */
+static int add_entry(struct sqfs_writer *w, struct archive *in, struct archive_entry *e,
+		     struct layer_stats *st, struct berr **err)
+{
+	char path[LAYER_MAX_PATH], target[LAYER_MAX_PATH];
+	struct sqfs_xattr xattrs[XATTR_MAX];
+	const char *name = archive_entry_pathname(e), *base, *hl, *xname;
+	struct sqfs_attr a = { 0 };
+	const void *xval;
+	size_t n_x = 0, xsize;
+	mode_t type = archive_entry_filetype(e);
+
+	if (name == NULL)
+		return berr_make(err, EINVAL, "tar entry without a name");
+	if (strlen(name) >= LAYER_MAX_PATH || layer_clean_path(name, path, sizeof(path)) < 0)
+		return berr_make(err, EINVAL, "tar entry `%.200s` escapes the layer root", name);
+	if (++st->entries > LAYER_MAX_ENTRIES)
+		return berr_make(err, E2BIG, "more than %d entries in one layer", LAYER_MAX_ENTRIES);
+
+	a.mode = archive_entry_mode(e);
+	a.uid = (uint32_t) archive_entry_uid(e);
+	a.gid = (uint32_t) archive_entry_gid(e);
+	a.mtime = archive_entry_mtime(e);
+	for (archive_entry_xattr_reset(e); archive_entry_xattr_next(e, &xname, &xval, &xsize) == ARCHIVE_OK;) {
+		if (n_x == XATTR_MAX)
+			return berr_make(err, E2BIG, "tar entry `%.200s`: more than %d xattrs", name, XATTR_MAX);
+		xattrs[n_x++] = (struct sqfs_xattr){ xname, xval, xsize };
+	}
+	a.xattrs = xattrs;
+	a.n_xattrs = n_x;
+
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	/* OCI whiteouts become what overlayfs reads as whiteouts (image-spec layer.md). */
+	if (strcmp(base, WH_OPAQUE) == 0) {
+		static const struct sqfs_xattr opaque = { "trusted.overlay.opaque", "y", 1 };
+		char dir[LAYER_MAX_PATH];
+		size_t dl = (size_t) (base - path);
+		if (dl == 0)
+			return 0; /* an opaque root hides nothing below it: layers never stack on "/" alone */
+		memcpy(dir, path, dl - 1);
+		dir[dl - 1] = '\0';
+		return sqfs_writer_add_xattr(w, dir, &opaque, err);
+	}
+	if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+		struct sqfs_attr wh = { .mode = S_IFCHR | 0, .rdev = 0, .uid = a.uid, .gid = a.gid, .mtime = a.mtime };
+		const char *hidden = base + strlen(WH_PREFIX);
+		if (*hidden == '\0' || strcmp(hidden, ".") == 0 || strcmp(hidden, "..") == 0)
+			return berr_make(err, EINVAL, "tar entry `%.200s`: bad whiteout", name);
+		memmove((char *) base, hidden, strlen(hidden) + 1);
+		return sqfs_writer_add(w, path, &wh, err);
+	}
+
+	hl = archive_entry_hardlink(e);
+	if (hl != NULL) {
+		if (strlen(hl) >= LAYER_MAX_PATH || layer_clean_path(hl, target, sizeof(target)) < 0)
+			return berr_make(err, EINVAL, "tar entry `%.200s`: hard link target `%.200s` escapes the layer root", name, hl);
+		if (sqfs_writer_add_hardlink(w, path, target, err) < 0)
+			return berr_wrap(err, "tar entry `%.200s`", name);
+		return 0;
+	}
+
+	switch (type) {
+	case AE_IFREG: {
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int r;
+		if (sqfs_file_begin(w, path, &a, err) < 0)
+			return -1;
+		while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK) {
+			if (off < 0 || sqfs_file_write(w, (uint64_t) off, buf, len, err) < 0)
+				return off < 0 ? berr_make(err, EINVAL, "tar entry `%.200s`: bad offset", name) : -1;
+		}
+		if (r != ARCHIVE_EOF)
+			return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(in));
+		return sqfs_file_end(w, (uint64_t) archive_entry_size(e), err);
+	}
+	case AE_IFLNK:
+		a.link_target = archive_entry_symlink(e);
+		if (a.link_target == NULL || a.link_target[0] == '\0' || strlen(a.link_target) >= LAYER_MAX_PATH)
+			return berr_make(err, EINVAL, "tar entry `%.200s`: bad symlink target", name);
+		break;
+	case AE_IFCHR:
+	case AE_IFBLK:
+		a.rdev = archive_entry_rdev(e);
+		break;
+	case AE_IFDIR:
+	case AE_IFIFO:
+	case AE_IFSOCK:
+		break;
+	default:
+		return berr_make(err, EINVAL, "tar entry `%.200s`: unsupported file type 0%o", name, (unsigned) type);
+	}
+	return sqfs_writer_add(w, path, &a, err);
+}
+
+static int convert(int in_fd, int out_fd, const struct sqfs_options *opt, struct digest *diff_out,
+		   struct layer_stats *stats, struct berr **err)
+{
+	struct stream s = { 0 };
+	struct sqfs_writer *w = NULL;
+	struct archive *in = NULL;
+	struct archive_entry *e;
+	struct layer_stats st = { 0 };
+	int ret = -1, r;
+
+	digest_init(&s.hash);
+	if (open_outer(&s, in_fd, err) < 0)
+		goto out;
+	in = archive_read_new();
+	if (in == NULL) {
+		berr_make(err, ENOMEM, "tar reader");
+		goto out;
+	}
+	/* Docker and OCI layers are tar: ustar, pax or GNU (the tar reader covers all three). */
+	archive_read_support_format_tar(in);
+	if (archive_read_open(in, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
+		berr_make(err, 0, "read layer: %s", archive_error_string(in));
+		goto out;
+	}
+	if (sqfs_writer_new(&w, out_fd, opt, err) < 0)
+		goto out;
+	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (add_entry(w, in, e, &st, err) < 0)
+			goto out;
+	}
+	if (r != ARCHIVE_EOF) {
+		berr_make(err, 0, "read layer: %s", s.error ? s.errmsg : archive_error_string(in));
+		goto out;
+	}
+	/* The diff_id covers the whole uncompressed stream, padding after the end-of-archive
+	 * blocks included, so the rest is read (and hashed) too. */
+	while (!s.eof) {
+		const void *b;
+		if (inner_read(in, &s, &b) < 0) {
+			berr_make(err, 0, "read layer: %s", s.errmsg);
+			goto out;
+		}
+	}
+	if (sqfs_writer_finish(w, err) < 0)
+		goto out;
+	st.tar_bytes = s.bytes;
+	st.image_bytes = sqfs_writer_image_size(w);
+	if (digest_final(&s.hash, diff_out, err) < 0)
+		goto out_nohash;
+	if (stats)
+		*stats = st;
+	ret = 0;
+	goto out_nohash;
+out:
+	digest_ctx_free(&s.hash);
+out_nohash:
+	sqfs_writer_free(w);
+	if (in)
+		archive_read_free(in);
+	if (s.outer)
+		archive_read_free(s.outer);
+	return ret;
+}
+
+int layer_convert_fd(int in_fd, int out_fd, const struct sqfs_options *opt,
+		     struct digest *diff_id_out, struct layer_stats *stats, struct berr **err)
+{
+	struct digest d;
+
+	if (convert(in_fd, out_fd, opt, &d, stats, err) < 0)
+		return -1;
+	if (diff_id_out)
+		*diff_id_out = d;
+	return 0;
+}
+
+bool layer_exists(const struct digest *chain_id)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return paths_layer(path, sizeof(path), chain_id->hex) == 0 && stat(path, &st) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+int layer_convert(int in_fd, const struct digest *diff_id, const struct digest *chain_id,
+		  const struct sqfs_options *opt, struct layer_stats *stats, struct berr **err)
+{
+	char final[PATH_MAX], tmp[PATH_MAX], name[128], dbuf[DIGEST_STR_SIZE], abuf[DIGEST_STR_SIZE];
+	struct digest actual;
+	int fd;
+
+	if (!digest_is_set(chain_id) || !is_hex(chain_id->hex))
+		return berr_make(err, EINVAL, "layer without a chain id");
+	if (paths_layer(final, sizeof(final), chain_id->hex) < 0)
+		return berr_make(err, errno, "layer path");
+	if (layer_exists(chain_id))
+		return 0;
+	snprintf(name, sizeof(name), "%s.sqfs.tmp", chain_id->hex);
+	if (paths_tmp_file(tmp, sizeof(tmp), name) < 0)
+		return berr_make(err, errno, "layer tmp path");
+	if (fs_mkdir_p(paths_root(), 0700, err) < 0)
+		return -1;
+	{
+		char d[PATH_MAX];
+		if (paths_tmp_dir(d, sizeof(d)) < 0 || fs_mkdir_p(d, 0700, err) < 0 ||
+		    paths_layers_dir(d, sizeof(d)) < 0 || fs_mkdir_p(d, 0700, err) < 0)
+			return -1;
+	}
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return berr_make(err, errno, "create `%s`", tmp);
+	if (convert(in_fd, fd, opt, &actual, stats, err) < 0)
+		goto fail;
+	if (digest_is_set(diff_id) && !digest_equal(diff_id, &actual)) {
+		berr_make(err, 0, "layer content does not match its diff_id: expected %s, got %s",
+			  digest_format(diff_id, dbuf), digest_format(&actual, abuf));
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		berr_make(err, errno, "fsync `%s`", tmp);
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, final) < 0) {
+		berr_make(err, errno, "rename `%s` to `%s`", tmp, final);
+		goto fail;
+	}
+	return fs_fsync_parent(final, err);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}

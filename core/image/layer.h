@@ -1,0 +1,43 @@
+/* Layer conversion: a (compressed) tar layer blob streamed into one squashfs file on flash,
+ * `layers/<chainid>.sqfs`, with OCI whiteouts turned into overlayfs whiteouts and the
+ * uncompressed stream checked against the config's diff_id (OCI image-spec layer.md). */
+#ifndef BERTH_IMAGE_LAYER_H
+#define BERTH_IMAGE_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image/digest.h"
+#include "image/squashfs.h"
+
+struct berr;
+
+#define LAYER_MAX_ENTRIES 1000000  /* tar entries in one layer */
+#define LAYER_MAX_PATH 4096
+
+struct layer_stats {
+	uint64_t entries;
+	uint64_t tar_bytes;      /* uncompressed stream */
+	uint64_t image_bytes;    /* the squashfs file */
+};
+
+/* Read a tar stream (gzip, zstd or uncompressed: detected from its first bytes) from `in_fd`
+ * and write it as layer `chain_id`. If `diff_id` is set, the uncompressed stream must hash to
+ * it, else nothing is stored. The file appears atomically (tmp, fsync, rename, fsync dir);
+ * a layer already present is left alone and the stream is not read. `opt` may be NULL. */
+int layer_convert(int in_fd, const struct digest *diff_id, const struct digest *chain_id,
+		  const struct sqfs_options *opt, struct layer_stats *stats, struct berr **err);
+
+/* Same, but write the squashfs image to `out_fd` (no store, no chain id): for tests, tools
+ * and the benchmark. *diff_id_out (may be NULL) gets the digest of the uncompressed stream. */
+int layer_convert_fd(int in_fd, int out_fd, const struct sqfs_options *opt,
+		     struct digest *diff_id_out, struct layer_stats *stats, struct berr **err);
+
+/* Is the layer file present in the store? */
+bool layer_exists(const struct digest *chain_id);
+
+/* Normalise a tar entry's path: strip "./" and duplicate slashes; reject absolute paths and
+ * ".." components. Returns 0 with the clean relative path in out ("." for the root), or -1. */
+int layer_clean_path(const char *in, char *out, size_t size);
+
+#endif

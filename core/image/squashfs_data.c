@@ -1,0 +1,402 @@
+/* Squashfs writer, data side: the gzip and zstd compressors and the pipeline that compresses
+ * data and fragment blocks on worker threads and writes them in submission order, so the image
+ * is the same bytes whatever the number of threads. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "config.h"
+#if ENABLE_SQUASHFS_ZSTD
+#include <zstd.h>
+#endif
+
+#include "base/err.h"
+#include "base/util.h"
+#include "image/squashfs_int.h"
+
+/* ---- compressors ---- */
+
+struct sqfs_cctx {
+	enum sqfs_comp comp;
+	int level;
+	z_stream z;
+	bool z_ready;
+#if ENABLE_SQUASHFS_ZSTD
+	ZSTD_CCtx *zstd;
+#endif
+};
+
+int sqfs_level_check(enum sqfs_comp comp, int *level, struct berr **err)
+{
+	int max = 9;
+
+	if (comp == SQFS_COMP_ZSTD) {
+		if (!ENABLE_SQUASHFS_ZSTD)
+			return berr_usage(err, "squashfs: zstd support is not built in "
+					  "(CONFIG_SQUASHFS_ZSTD): use gzip");
+		max = 22;
+		if (*level == 0)
+			*level = 15;
+	} else if (comp == SQFS_COMP_GZIP) {
+		if (*level == 0)
+			*level = 9;
+	} else {
+		return berr_usage(err, "squashfs: compressor %d is not supported: use gzip or zstd",
+				  (int) comp);
+	}
+	if (*level < 1 || *level > max)
+		return berr_usage(err, "squashfs: compression level %d out of range 1..%d", *level,
+				  max);
+	return 0;
+}
+
+int sqfs_cctx_new(struct sqfs_cctx **c, enum sqfs_comp comp, int level, struct berr **err)
+{
+	struct sqfs_cctx *n = xcalloc(1, sizeof(*n));
+
+	n->comp = comp;
+	n->level = level;
+	if (comp == SQFS_COMP_GZIP) {
+		/* zlib framing with a 32 KiB window (windowBits 15): what the kernel inflates. */
+		if (deflateInit2(&n->z, level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(n);
+			return berr_make(err, ENOMEM, "squashfs: gzip compressor init");
+		}
+		n->z_ready = true;
+	}
+#if ENABLE_SQUASHFS_ZSTD
+	if (comp == SQFS_COMP_ZSTD) {
+		n->zstd = ZSTD_createCCtx();
+		if (n->zstd == NULL) {
+			free(n);
+			return berr_make(err, ENOMEM, "squashfs: zstd compressor init");
+		}
+	}
+#endif
+	*c = n;
+	return 0;
+}
+
+void sqfs_cctx_free(struct sqfs_cctx *c)
+{
+	if (c == NULL)
+		return;
+	if (c->z_ready)
+		deflateEnd(&c->z);
+#if ENABLE_SQUASHFS_ZSTD
+	ZSTD_freeCCtx(c->zstd);
+#endif
+	free(c);
+}
+
+int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, size_t *out_len,
+		  struct berr **err)
+{
+	/* `out` has room for the worst case, so running out of space is a real error; output
+	 * that does not shrink is not kept. */
+	size_t cap = SQFS_COMPRESS_BOUND(len);
+
+	if (len == 0)
+		return 0;
+	if (c->comp == SQFS_COMP_GZIP) {
+		int r;
+
+		if (deflateReset(&c->z) != Z_OK)
+			return berr_make(err, 0, "squashfs: gzip reset failed");
+		c->z.next_in = (Bytef *) in;
+		c->z.avail_in = (uInt) len;
+		c->z.next_out = out;
+		c->z.avail_out = (uInt) cap;
+		r = deflate(&c->z, Z_FINISH);
+		if (r != Z_STREAM_END)
+			return berr_make(err, 0, "squashfs: gzip compression failed (%d)", r);
+		*out_len = cap - c->z.avail_out;
+		return *out_len < len ? 1 : 0;
+	}
+#if ENABLE_SQUASHFS_ZSTD
+	if (c->comp == SQFS_COMP_ZSTD) {
+		size_t r = ZSTD_compressCCtx(c->zstd, out, cap, in, len, c->level);
+
+		if (ZSTD_isError(r))
+			return berr_make(err, 0, "squashfs: zstd compression failed: %s",
+					 ZSTD_getErrorName(r));
+		*out_len = r;
+		return r < len ? 1 : 0;
+	}
+#endif
+	return berr_make(err, 0, "squashfs: no compressor %d", (int) c->comp);
+}
+
+int sqfs_pwrite_all(int fd, const void *buf, size_t len, uint64_t off, struct berr **err)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t) off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berr_make(err, errno, "squashfs: write image at offset %llu",
+					 (unsigned long long) off);
+		if (n == 0)
+			return berr_make(err, EIO, "squashfs: write image at offset %llu",
+					 (unsigned long long) off);
+		p += n;
+		len -= (size_t) n;
+		off += (uint64_t) n;
+	}
+	return 0;
+}
+
+/* ---- the ordered pipeline ---- */
+
+enum job_state { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
+
+struct sqfs_job {
+	enum job_state state;
+	uint8_t *in, *out;
+	uint32_t len;
+	size_t out_len;
+	int result;                /* of sqfs_compress: 1 compressed, 0 raw, -1 failed */
+	struct berr *err;
+	struct sqfs_inode *ino;    /* not owned; NULL for a fragment block */
+	uint32_t index;
+};
+
+struct sqfs_pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct sqfs_job *ring;
+	unsigned n, head, count, next; /* next: the first job no worker has taken yet */
+	bool stop;
+	pthread_t *thr;
+	struct sqfs_cctx **cctx;
+	unsigned nthr, started;
+	unsigned ncctx, created; /* compressors made, threads created: what stop releases */
+};
+
+/* Record where a block landed: the file's block list (and its start) or the fragment table. */
+static int block_store(struct sqfs_writer *w, const void *data, uint32_t len, bool raw,
+		       struct sqfs_inode *ino, uint32_t index, struct berr **err)
+{
+	uint64_t at = w->pos;
+
+	if (sqfs_pwrite_all(w->fd, data, len, at, err) < 0) {
+		w->broken = true;
+		return -1;
+	}
+	w->pos += len;
+	if (ino != NULL) {
+		if (!ino->reg.started) {
+			ino->reg.start = at;
+			ino->reg.started = true;
+		}
+		ino->reg.blocks[index] = len | (raw ? SQFS_BLOCK_RAW : 0);
+	} else {
+		w->frags[index].start = at;
+		w->frags[index].size = len | (raw ? SQFS_BLOCK_RAW : 0);
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct sqfs_writer *w = arg;
+	struct sqfs_pipe *p = w->pipe;
+	struct sqfs_cctx *c;
+	unsigned me;
+
+	pthread_mutex_lock(&p->mu);
+	me = p->started++;
+	c = p->cctx[me];
+	for (;;) {
+		struct sqfs_job *j;
+
+		/* Jobs are queued and taken in ring order: `next` is queued iff there is work. */
+		while (!p->stop && p->ring[p->next].state != JOB_QUEUED)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->stop)
+			break;
+		j = &p->ring[p->next];
+		p->next = (p->next + 1) % p->n;
+		j->state = JOB_BUSY;
+		pthread_mutex_unlock(&p->mu);
+		j->result = sqfs_compress(c, j->in, j->len, j->out, &j->out_len, &j->err);
+		pthread_mutex_lock(&p->mu);
+		j->state = JOB_DONE;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Write out the oldest job, waiting for it if `wait`; returns 1 when one was retired. */
+static int retire_head(struct sqfs_writer *w, bool wait, struct berr **err)
+{
+	struct sqfs_pipe *p = w->pipe;
+	struct sqfs_job *j;
+	int r;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->count == 0 || (!wait && p->ring[p->head].state != JOB_DONE)) {
+		pthread_mutex_unlock(&p->mu);
+		return 0;
+	}
+	j = &p->ring[p->head];
+	while (j->state != JOB_DONE)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+
+	/* Only this thread moves head, so the job is ours until it is marked free. */
+	if (j->result < 0) {
+		if (err != NULL && *err == NULL)
+			*err = steal_ptr(&j->err);
+		berr_free(steal_ptr(&j->err));
+		w->broken = true;
+		r = -1;
+	} else if (j->result == 1) {
+		r = block_store(w, j->out, (uint32_t) j->out_len, false, j->ino, j->index, err);
+	} else {
+		r = block_store(w, j->in, j->len, true, j->ino, j->index, err);
+	}
+	pthread_mutex_lock(&p->mu);
+	j->state = JOB_FREE;
+	p->head = (p->head + 1) % p->n;
+	p->count--;
+	pthread_mutex_unlock(&p->mu);
+	return r < 0 ? -1 : 1;
+}
+
+int sqfs_pipe_start(struct sqfs_writer *w, struct berr **err)
+{
+	struct sqfs_pipe *p;
+	unsigned i;
+
+	if (w->threads <= 1)
+		return 0;
+	p = xcalloc(1, sizeof(*p));
+	p->nthr = (unsigned) w->threads;
+	/* Two jobs per worker keep every worker busy while the caller writes results. */
+	p->n = 2 * p->nthr + 1;
+	p->ring = xcalloc(p->n, sizeof(*p->ring));
+	for (i = 0; i < p->n; i++) {
+		p->ring[i].in = xmalloc(w->block_size);
+		p->ring[i].out = xmalloc(SQFS_COMPRESS_BOUND(w->block_size));
+	}
+	p->cctx = xcalloc(p->nthr, sizeof(*p->cctx));
+	p->thr = xcalloc(p->nthr, sizeof(*p->thr));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	w->pipe = p;
+	for (i = 0; i < p->nthr; i++) {
+		if (sqfs_cctx_new(&p->cctx[i], w->comp, w->level, err) < 0) {
+			sqfs_pipe_stop(w);
+			return -1;
+		}
+		p->ncctx++;
+	}
+	for (i = 0; i < p->nthr; i++) {
+		int r = pthread_create(&p->thr[i], NULL, worker_main, w);
+
+		if (r != 0) {
+			sqfs_pipe_stop(w);
+			return berr_make(err, r, "squashfs: start compression thread");
+		}
+		p->created++;
+	}
+	return 0;
+}
+
+int sqfs_block_submit(struct sqfs_writer *w, const void *data, uint32_t len,
+		      struct sqfs_inode *ino, uint32_t index, struct berr **err)
+{
+	struct sqfs_pipe *p = w->pipe;
+	struct sqfs_job *j;
+	unsigned slot;
+
+	if (w->broken)
+		return berr_make(err, 0, "squashfs: the image is unusable after an earlier error");
+	if (p == NULL) {
+		size_t out_len = 0;
+		int r = sqfs_compress(w->cctx, data, len, w->cbuf, &out_len, err);
+
+		if (r < 0) {
+			w->broken = true;
+			return -1;
+		}
+		if (r == 1)
+			return block_store(w, w->cbuf, (uint32_t) out_len, false, ino, index, err);
+		return block_store(w, data, len, true, ino, index, err);
+	}
+	if (p->count == p->n && retire_head(w, true, err) < 0)
+		return -1;
+	slot = (p->head + p->count) % p->n;
+	j = &p->ring[slot];
+	memcpy(j->in, data, len);
+	j->len = len;
+	j->ino = ino;
+	j->index = index;
+	j->out_len = 0;
+	j->result = 0;
+	pthread_mutex_lock(&p->mu);
+	j->state = JOB_QUEUED;
+	p->count++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	/* Write out whatever is already compressed, so the ring rarely fills. */
+	for (;;) {
+		int r = retire_head(w, false, err);
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+	}
+	return 0;
+}
+
+int sqfs_pipe_drain(struct sqfs_writer *w, struct berr **err)
+{
+	int r;
+
+	if (w->pipe == NULL)
+		return 0;
+	while ((r = retire_head(w, true, err)) > 0)
+		;
+	return r;
+}
+
+void sqfs_pipe_stop(struct sqfs_writer *w)
+{
+	struct sqfs_pipe *p = w->pipe;
+	unsigned i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->created; i++)
+		pthread_join(p->thr[i], NULL);
+	for (i = 0; i < p->n; i++) {
+		free(p->ring[i].in);
+		free(p->ring[i].out);
+		berr_free(p->ring[i].err);
+	}
+	for (i = 0; i < p->ncctx; i++)
+		sqfs_cctx_free(p->cctx[i]);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p->cctx);
+	free(p->thr);
+	free(p->ring);
+	free(p);
+	w->pipe = NULL;
+}

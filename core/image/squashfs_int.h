@@ -1,0 +1,209 @@
+/* Internals of the squashfs writer, shared by squashfs.c (the entry tree and file streaming),
+ * squashfs_data.c (compression and the ordered block pipeline) and squashfs_meta.c (the
+ * tables written at finish). Format: squashfs 4.0, little-endian throughout. */
+#ifndef BERTH_IMAGE_SQUASHFS_INT_H
+#define BERTH_IMAGE_SQUASHFS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/squashfs.h"
+
+struct berr;
+
+#define SQFS_MAGIC 0x73717368u
+#define SQFS_META_SIZE 8192u            /* uncompressed bytes per metadata block */
+#define SQFS_META_RAW 0x8000u           /* metadata header bit: block stored uncompressed */
+#define SQFS_BLOCK_RAW (1u << 24)       /* data/fragment size bit: stored uncompressed */
+#define SQFS_NONE32 0xffffffffu         /* no fragment, no xattrs */
+#define SQFS_NONE64 0xffffffffffffffffull
+#define SQFS_NAME_MAX 255u              /* the kernel takes 256, Linux names stop at 255 */
+#define SQFS_SYMLINK_MAX 4095u          /* PATH_MAX - 1: the kernel reads targets into a page */
+#define SQFS_PATH_MAX 4096u
+#define SQFS_XATTR_VALUE_MAX 65536u     /* Linux's XATTR_SIZE_MAX */
+#define SQFS_XSET_MAX (16u << 20)       /* bytes of one entry's serialized xattrs */
+#define SQFS_DIR_COUNT 256u             /* entries per directory header */
+/* Output room for compressing `n` bytes: above both zlib's and zstd's worst cases. */
+#define SQFS_COMPRESS_BOUND(n) ((size_t) (n) + (size_t) (n) / 128 + 1024)
+
+/* Superblock flags (squashfs_fs.h bit numbers as masks). */
+#define SQFS_FLAG_NO_FRAGMENTS 0x0010u
+#define SQFS_FLAG_ALWAYS_FRAGMENTS 0x0020u /* tails of large files go to fragments too */
+#define SQFS_FLAG_NO_XATTRS 0x0200u
+
+/* Inode types; the extended ("long") variant of each basic type is type + 7. */
+enum {
+	SQFS_T_DIR = 1,
+	SQFS_T_REG,
+	SQFS_T_SYMLINK,
+	SQFS_T_BLKDEV,
+	SQFS_T_CHRDEV,
+	SQFS_T_FIFO,
+	SQFS_T_SOCKET,
+	SQFS_T_EXT = 7,
+};
+
+/* Intrusive chained hash table: items embed a sqfs_hnode first. */
+struct sqfs_hnode {
+	struct sqfs_hnode *next;
+	uint64_t hash;
+};
+struct sqfs_htab {
+	struct sqfs_hnode **b;
+	size_t nb, n;
+};
+
+/* A uid or gid, interned; `index` in the id table is given at finish, in inode order. */
+struct sqfs_id {
+	struct sqfs_hnode h;
+	uint32_t id;
+	int32_t index; /* -1 until used by a written inode */
+};
+
+/* One entry's xattrs, serialized as the xattr table stores them (sorted by name), interned so
+ * that identical sets are written once. */
+struct sqfs_xset {
+	struct sqfs_hnode h;
+	int64_t index; /* xattr id, -1 until used by a written inode */
+	uint32_t count, len;
+	uint8_t data[];
+};
+
+struct sqfs_inode {
+	struct sqfs_inode *all_next; /* every inode made, for freeing */
+	uint32_t links;              /* names that point here (hard links) */
+	uint32_t number;             /* 1..n, assigned at finish; 0 = not yet */
+	bool written;                /* in the inode table (finish, second pass) */
+	uint64_t ref;                /* inode table position: block << 16 | offset */
+	uint16_t mode;
+	uint32_t mtime;
+	struct sqfs_id *uid, *gid;   /* not owned: interned in the writer */
+	struct sqfs_xset *xattrs;    /* what is written: xbase with xadded on top */
+	struct sqfs_xset *xbase;     /* from the entry's attributes */
+	struct sqfs_xset *xadded;    /* from sqfs_writer_add_xattr; all three interned, not owned */
+	union {
+		struct {
+			uint64_t size, start, sparse;
+			uint32_t *blocks; /* on-disk size of each block, 0 for a hole */
+			uint32_t nblocks, cap;
+			uint32_t frag, frag_off;
+			bool started; /* `start` is set (the first stored block was written) */
+		} reg;
+		struct {
+			char *target;
+			uint32_t len;
+		} link;
+		uint32_t rdev; /* encoded as the kernel's new_encode_dev() */
+	};
+};
+
+struct sqfs_node {
+	struct sqfs_hnode h;         /* in the writer's name table, keyed by (parent, name) */
+	struct sqfs_node *parent;    /* not owned */
+	struct sqfs_node *children;  /* directories: unsorted, newest first */
+	struct sqfs_node *prev, *next;
+	struct sqfs_node **sorted;   /* children sorted by name, during finish */
+	struct sqfs_inode *ino;      /* shared by hard links; not owned (writer's list owns) */
+	uint32_t nchildren;
+	uint16_t name_len;
+	char name[];
+};
+
+struct sqfs_frag {
+	uint64_t start;
+	uint32_t size;
+};
+
+struct sqfs_cctx;
+struct sqfs_pipe;
+
+struct sqfs_writer {
+	int fd;                       /* not owned */
+	enum sqfs_comp comp;
+	int level;
+	uint32_t block_size, block_log;
+	bool no_fragments;
+	uint32_t mkfs_time;
+	int threads;
+
+	struct sqfs_node *root;
+	struct sqfs_htab names, ids, xsets;
+	struct sqfs_inode *inodes;
+
+	/* The regular file between sqfs_file_begin and sqfs_file_end. */
+	struct sqfs_inode *file;
+	uint64_t fpos;     /* bytes of the file accounted for, data or hole */
+	uint8_t *cur;      /* the block being filled */
+	uint32_t cur_len;
+
+	uint8_t *frag;     /* the fragment block being filled */
+	uint32_t frag_fill;
+	struct sqfs_frag *frags;
+	uint32_t nfrags, frags_cap;
+
+	uint64_t pos;      /* where the next data block goes */
+	struct sqfs_cctx *cctx;   /* the caller's thread: inline blocks and metadata */
+	uint8_t *cbuf;            /* its output buffer, SQFS_COMPRESS_BOUND(block_size) bytes */
+	struct sqfs_pipe *pipe;   /* NULL when threads == 1 */
+	bool broken;              /* an earlier failure left the image unusable */
+	bool finished;
+	uint64_t image_size;
+};
+
+/* squashfs_intern.c */
+uint64_t sqfs_hash(const void *data, size_t len, uint64_t seed);
+int sqfs_htab_init(struct sqfs_htab *t);
+void sqfs_htab_free(struct sqfs_htab *t);
+void sqfs_htab_insert(struct sqfs_htab *t, struct sqfs_hnode *n);
+void sqfs_htab_remove(struct sqfs_htab *t, struct sqfs_hnode *n);
+struct sqfs_hnode *sqfs_htab_first(const struct sqfs_htab *t, uint64_t hash);
+struct sqfs_id *sqfs_id_intern(struct sqfs_writer *w, uint32_t id);
+/* Check `n` xattrs of the entry at `path` and intern them as a set (*out NULL when n == 0). */
+int sqfs_xset_intern(struct sqfs_writer *w, const char *path, const struct sqfs_xattr *xs,
+		     size_t n, struct sqfs_xset **out, struct berr **err);
+/* Intern the union of two sets, `over` winning where both name the same xattr. */
+int sqfs_xset_merge(struct sqfs_writer *w, const char *path, const struct sqfs_xset *under,
+		    const struct sqfs_xset *over, struct sqfs_xset **out, struct berr **err);
+
+/* squashfs.c */
+int sqfs_frag_flush(struct sqfs_writer *w, struct berr **err);
+
+/* squashfs_data.c: compressors. sqfs_compress returns 1 with *out_len set when `out` (of
+ * SQFS_COMPRESS_BOUND(len) bytes) holds a smaller compressed copy, 0 when the block is better
+ * stored as it is, -1 on failure. */
+int sqfs_cctx_new(struct sqfs_cctx **c, enum sqfs_comp comp, int level, struct berr **err);
+void sqfs_cctx_free(struct sqfs_cctx *c);
+int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, size_t *out_len,
+		  struct berr **err);
+int sqfs_level_check(enum sqfs_comp comp, int *level, struct berr **err);
+
+/* squashfs_data.c: the ordered block pipeline. A block goes to a file's block `index` (`ino`
+ * non-NULL) or is fragment block `index`; results are written in submission order. */
+int sqfs_pipe_start(struct sqfs_writer *w, struct berr **err);
+int sqfs_block_submit(struct sqfs_writer *w, const void *data, uint32_t len,
+		      struct sqfs_inode *ino, uint32_t index, struct berr **err);
+int sqfs_pipe_drain(struct sqfs_writer *w, struct berr **err);
+void sqfs_pipe_stop(struct sqfs_writer *w);
+int sqfs_pwrite_all(int fd, const void *buf, size_t len, uint64_t off, struct berr **err);
+
+/* squashfs_meta.c */
+int sqfs_write_tables(struct sqfs_writer *w, struct berr **err);
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t) v;
+	p[1] = (uint8_t) (v >> 8);
+}
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t) v);
+	put16(p + 2, (uint16_t) (v >> 16));
+}
+static inline void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t) v);
+	put32(p + 4, (uint32_t) (v >> 32));
+}
+
+#endif
