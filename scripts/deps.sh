@@ -15,7 +15,7 @@ pkgs=(
 	linux-libc-dev
 	# tests
 	libcmocka-dev bats clang libclang-rt-14-dev
-	docker-registry skopeo umoci squashfs-tools squashfs-tools-ng apache2-utils openssl attr libcap2-bin
+	docker-registry skopeo umoci squashfs-tools squashfs-tools-ng apache2-utils openssl attr libcap2-bin libarchive-tools python3
 	iproute2 util-linux procps
 	# qemu harness
 	qemu-system-x86 qemu-utils cpio kmod busybox-static e2fsprogs
