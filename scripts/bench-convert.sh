@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Layer conversion benchmark: the same uncompressed tar turned into squashfs by berth's
+# converter, by tar2sqfs and by `mksquashfs -tar`, with the same compressor, level, block size
+# and thread count, in one run. Prints wall time, CPU time, peak RSS and image size for each,
+# and berth/peer ratios. Timings vary by machine: compare the ratios.
+# Usage: scripts/bench-convert.sh [-c zstd|gzip] [-l LEVEL] [-j THREADS] [-r RUNS] [DIR...]
+#   DIR... (relative to /) make the input tar; default usr/lib/gcc usr/include usr/share/doc
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+O=${O:-$top/build}
+comp=zstd level= jobs=$(nproc) runs=1
+while getopts c:l:j:r: opt; do
+	case $opt in
+	c) comp=$OPTARG ;;
+	l) level=$OPTARG ;;
+	j) jobs=$OPTARG ;;
+	r) runs=$OPTARG ;;
+	*) sed -n 's/^# \{0,1\}//; 2,7p' "$0"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+dirs=("$@")
+[ ${#dirs[@]} -gt 0 ] || dirs=(usr/lib/gcc usr/include usr/share/doc)
+[ -n "$level" ] || { [ "$comp" = zstd ] && level=15 || level=9; }
+block=131072
+
+for t in tar2sqfs mksquashfs /usr/bin/time; do
+	command -v "$t" >/dev/null || { echo "bench-convert: $t missing (scripts/deps.sh)" >&2; exit 1; }
+done
+make -s -C "$top" O="$O" "$O/tools/tar2layer" >&2
+
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tar -C / --numeric-owner -cf "$work/in.tar" "${dirs[@]}" 2>/dev/null || true
+in_mb=$(( $(stat -c %s "$work/in.tar") / 1048576 ))
+echo "input: ${dirs[*]} ($in_mb MiB tar), $comp level $level, block $block, $jobs threads, best of $runs"
+
+# run NAME CMD...: best wall time of $runs; CPU (user+sys) and peak RSS of that run.
+declare -A wall cpu rss size
+run() {
+	local name=$1 best= out
+	shift
+	for _ in $(seq "$runs"); do
+		rm -f "$work/out.sqfs"
+		sync
+		out=$(/usr/bin/time -f '%e %U %S %M' "$@" 2>&1 >/dev/null </dev/null | tail -n 1)
+		read -r e u s m <<<"$out"
+		if [ -z "$best" ] || awk "BEGIN { exit !($e < $best) }"; then
+			best=$e
+			wall[$name]=$e
+			cpu[$name]=$(awk "BEGIN { print $u + $s }")
+			rss[$name]=$m
+			size[$name]=$(stat -c %s "$work/out.sqfs")
+		fi
+	done
+}
+
+case $comp in
+zstd) t2s_x="level=$level" mk_x=(-Xcompression-level "$level") ;;
+gzip) t2s_x="level=$level" mk_x=(-Xcompression-level "$level") ;;
+*) echo "bench-convert: -c zstd or gzip" >&2; exit 2 ;;
+esac
+
+run berth "$O/tools/tar2layer" -c "$comp" -l "$level" -b $block -j "$jobs" "$work/in.tar" "$work/out.sqfs"
+run tar2sqfs sh -c "exec tar2sqfs -q -f -c $comp -X $t2s_x -b $block -j $jobs '$work/out.sqfs' < '$work/in.tar'"
+run mksquashfs sh -c "exec mksquashfs - '$work/out.sqfs' -tar -quiet -no-progress -noappend -comp $comp \
+	${mk_x[*]} -b $block -processors $jobs < '$work/in.tar'"
+
+printf '%-11s %9s %9s %10s %12s\n' tool wall_s cpu_s rss_MiB image_MiB
+for n in berth tar2sqfs mksquashfs; do
+	printf '%-11s %9s %9s %10d %12.1f\n' "$n" "${wall[$n]}" "${cpu[$n]}" $((rss[$n] / 1024)) \
+		"$(awk "BEGIN { print ${size[$n]} / 1048576 }")"
+done
+echo "ratios (berth / peer; below 1 is better for berth):"
+for n in tar2sqfs mksquashfs; do
+	awk -v n="$n" -v bw="${wall[berth]}" -v pw="${wall[$n]}" -v bc="${cpu[berth]}" -v pc="${cpu[$n]}" \
+		-v br="${rss[berth]}" -v pr="${rss[$n]}" -v bs="${size[berth]}" -v ps="${size[$n]}" \
+		'BEGIN { printf "  vs %-10s wall %.2f  cpu %.2f  rss %.2f  size %.3f\n", n, bw / pw, bc / pc, br / pr, bs / ps }'
+done
