@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define WH_PREFIX ".wh."
@@ -294,8 +296,223 @@ bool layer_exists(const struct digest *chain_id)
 	char path[PATH_MAX];
 	struct stat st;
 
-	return paths_layer(path, sizeof(path), chain_id->hex) == 0 && stat(path, &st) == 0 &&
-	       S_ISREG(st.st_mode);
+	if (paths_layer(path, sizeof(path), chain_id->hex) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return true;
+	return paths_layer_dir(path, sizeof(path), chain_id->hex) == 0 && stat(path, &st) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
+/* ---- dir format ---- */
+
+/* One entry extracted below the current directory (the layer's tmp dir). Paths are already
+ * clean and relative; libarchive's secure flags still refuse symlinked parents and "..". */
+static int extract_entry(struct archive *in, struct archive *disk, struct archive_entry *e,
+			 struct layer_stats *st, struct berr **err)
+{
+	char path[LAYER_MAX_PATH], target[LAYER_MAX_PATH];
+	const char *name = archive_entry_pathname(e), *base, *hl;
+	int r;
+
+	if (name == NULL)
+		return berr_make(err, EINVAL, "tar entry without a name");
+	if (strlen(name) >= LAYER_MAX_PATH || layer_clean_path(name, path, sizeof(path)) < 0)
+		return berr_make(err, EINVAL, "tar entry `%.200s` escapes the layer root", name);
+	if (++st->entries > LAYER_MAX_ENTRIES)
+		return berr_make(err, E2BIG, "more than %d entries in one layer", LAYER_MAX_ENTRIES);
+	/* As in the squashfs format, an entry below a symlink is an error: extraction (or a
+	 * whiteout) would otherwise follow it out of the layer, or replace it with a directory. */
+	for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		struct stat pst;
+		*slash = '\0';
+		r = lstat(path, &pst);
+		*slash = '/';
+		if (r == 0 && !S_ISDIR(pst.st_mode))
+			return berr_make(err, ENOTDIR, "tar entry `%.200s`: a parent is not a directory", name);
+	}
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (strcmp(base, WH_OPAQUE) == 0 || strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+		bool opaque = strcmp(base, WH_OPAQUE) == 0;
+		const char *hidden = base + strlen(WH_PREFIX);
+		char dir[LAYER_MAX_PATH];
+		size_t dl = (size_t) (base - path);
+
+		memcpy(dir, path, dl);
+		dir[dl ? dl - 1 : 0] = '\0';
+		if (dl && fs_mkdir_p(dir, 0755, err) < 0)
+			return berr_wrap(err, "tar entry `%.200s`", name);
+		if (opaque) {
+			if (dl == 0)
+				return 0; /* as in the squashfs format: nothing is under the root */
+			if (lsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) < 0)
+				return berr_make(err, errno, "tar entry `%.200s`: mark opaque", name);
+			return 0;
+		}
+		if (*hidden == '\0' || strcmp(hidden, ".") == 0 || strcmp(hidden, "..") == 0)
+			return berr_make(err, EINVAL, "tar entry `%.200s`: bad whiteout", name);
+		memmove((char *) base, hidden, strlen(hidden) + 1);
+		if (fs_rm_rf(path, err) < 0 || mknod(path, S_IFCHR | 0, 0) < 0)
+			return *err ? -1 : berr_make(err, errno, "tar entry `%.200s`: whiteout", name);
+		return 0;
+	}
+	archive_entry_set_pathname(e, path);
+	hl = archive_entry_hardlink(e);
+	if (hl != NULL) {
+		if (strlen(hl) >= LAYER_MAX_PATH || layer_clean_path(hl, target, sizeof(target)) < 0)
+			return berr_make(err, EINVAL, "tar entry `%.200s`: hard link target `%.200s` escapes the layer root", name, hl);
+		archive_entry_set_hardlink(e, target);
+	}
+	r = archive_write_header(disk, e);
+	if (r < ARCHIVE_WARN)
+		return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(disk));
+	if (archive_entry_size(e) > 0 && hl == NULL && archive_entry_filetype(e) == AE_IFREG) {
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
+			if (archive_write_data_block(disk, buf, len, off) < ARCHIVE_WARN)
+				return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(disk));
+		if (r != ARCHIVE_EOF)
+			return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(in));
+	}
+	if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
+		return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(disk));
+	return 0;
+}
+
+static int extract_all(int in_fd, struct digest *diff_out, struct layer_stats *st, struct berr **err)
+{
+	struct stream s = { 0 };
+	struct archive *in = NULL, *disk = NULL;
+	struct archive_entry *e;
+	int ret = -1, r;
+
+	digest_init(&s.hash);
+	if (open_outer(&s, in_fd, err) < 0)
+		goto out;
+	in = archive_read_new();
+	disk = archive_write_disk_new();
+	if (in == NULL || disk == NULL) {
+		berr_make(err, ENOMEM, "tar reader");
+		goto out;
+	}
+	archive_read_support_format_tar(in);
+	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+						     ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
+						     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+						     ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SPARSE);
+	/* Owners are numbers in a layer: never look names up on the host. */
+	if (archive_read_open(in, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
+		berr_make(err, 0, "read layer: %s", archive_error_string(in));
+		goto out;
+	}
+	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		archive_entry_set_uname(e, NULL);
+		archive_entry_set_gname(e, NULL);
+		if (extract_entry(in, disk, e, st, err) < 0)
+			goto out;
+	}
+	if (r != ARCHIVE_EOF) {
+		berr_make(err, 0, "read layer: %s", s.error ? s.errmsg : archive_error_string(in));
+		goto out;
+	}
+	while (!s.eof) {
+		const void *b;
+		if (inner_read(in, &s, &b) < 0) {
+			berr_make(err, 0, "read layer: %s", s.errmsg);
+			goto out;
+		}
+	}
+	/* Directory times and modes are set last, at close. */
+	if (archive_write_close(disk) != ARCHIVE_OK) {
+		berr_make(err, 0, "extract layer: %s", archive_error_string(disk));
+		goto out;
+	}
+	st->tar_bytes = s.bytes;
+	ret = digest_final(&s.hash, diff_out, err);
+	goto out_nohash;
+out:
+	digest_ctx_free(&s.hash);
+out_nohash:
+	if (disk)
+		archive_write_free(disk);
+	if (in)
+		archive_read_free(in);
+	if (s.outer)
+		archive_read_free(s.outer);
+	return ret;
+}
+
+int layer_convert_dir(int in_fd, const struct digest *diff_id, const struct digest *chain_id,
+		      struct layer_stats *stats, struct berr **err)
+{
+	char final[PATH_MAX], tmp[PATH_MAX], name[128], dbuf[DIGEST_STR_SIZE], abuf[DIGEST_STR_SIZE];
+	struct layer_stats st = { 0 };
+	struct digest actual;
+	int cwd = -1, dfd = -1, ret = -1;
+
+	if (!digest_is_set(chain_id) || !is_hex(chain_id->hex))
+		return berr_make(err, EINVAL, "layer without a chain id");
+	if (layer_exists(chain_id))
+		return 0;
+	snprintf(name, sizeof(name), "%s.dir.tmp", chain_id->hex);
+	if (paths_layer_dir(final, sizeof(final), chain_id->hex) < 0 ||
+	    paths_tmp_file(tmp, sizeof(tmp), name) < 0)
+		return berr_make(err, errno, "layer path");
+	{
+		char d[PATH_MAX];
+		if (paths_layers_dir(d, sizeof(d)) < 0 || fs_mkdir_p(d, 0700, err) < 0)
+			return -1;
+	}
+	/* A leftover from a power cut is not resumable: start over. */
+	if (fs_rm_rf(tmp, err) < 0 || fs_mkdir_p(tmp, 0755, err) < 0)
+		return -1;
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (cwd < 0 || dfd < 0 || fchdir(dfd) < 0) {
+		berr_make(err, errno, "enter `%s`", tmp);
+		goto fail;
+	}
+	/* libarchive extracts relative to the working directory; its symlink checks then
+	 * cover only the layer's own tree, not the path to the data root. */
+	ret = extract_all(in_fd, &actual, &st, err);
+	if (fchdir(cwd) < 0 && ret == 0)
+		ret = berr_make(err, errno, "leave `%s`", tmp);
+	if (ret < 0)
+		goto fail;
+	ret = -1;
+	if (digest_is_set(diff_id) && !digest_equal(diff_id, &actual)) {
+		berr_make(err, 0, "layer content does not match its diff_id: expected %s, got %s",
+			  digest_format(diff_id, dbuf), digest_format(&actual, abuf));
+		goto fail;
+	}
+	/* One syncfs makes every extracted file durable before the rename publishes them. */
+	if (syncfs(dfd) < 0) {
+		berr_make(err, errno, "sync `%s`", tmp);
+		goto fail;
+	}
+	if (rename(tmp, final) < 0) {
+		berr_make(err, errno, "rename `%s` to `%s`", tmp, final);
+		goto fail;
+	}
+	close(cwd);
+	close(dfd);
+	if (stats)
+		*stats = st;
+	return fs_fsync_parent(final, err);
+fail:
+	if (cwd >= 0)
+		close(cwd);
+	if (dfd >= 0)
+		close(dfd);
+	{
+		struct berr *e2 = NULL;
+		if (fs_rm_rf(tmp, &e2) < 0)
+			berr_free(e2);
+	}
+	return -1;
 }
 
 int layer_convert(int in_fd, const struct digest *diff_id, const struct digest *chain_id,

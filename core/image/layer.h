@@ -33,7 +33,14 @@ int layer_convert(int in_fd, const struct digest *diff_id, const struct digest *
 int layer_convert_fd(int in_fd, int out_fd, const struct sqfs_options *opt,
 		     struct digest *diff_id_out, struct layer_stats *stats, struct berr **err);
 
-/* Is the layer file present in the store? */
+/* The dir layer format, for kernels without squashfs: the tar extracted (safely: nothing can
+ * land outside the layer) into `layers/<chainid>/`, whiteouts as overlayfs reads them. The
+ * directory appears atomically (extracted under tmp/, synced, renamed). Needs root, as the
+ * files keep their owners and whiteouts are device nodes. */
+int layer_convert_dir(int in_fd, const struct digest *diff_id, const struct digest *chain_id,
+		      struct layer_stats *stats, struct berr **err);
+
+/* Is the layer present in the store, as a squashfs file or a directory? */
 bool layer_exists(const struct digest *chain_id);
 
 /* Normalise a tar entry's path: strip "./" and duplicate slashes; reject absolute paths and

@@ -230,3 +230,39 @@ chain=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 	[ "$(tail -c 4 "$TMP/mnt/big")" = tail ]
 	[ "$(dd if="$TMP/mnt/big" bs=1M skip=3000 count=1 status=none | tr -d '\0' | wc -c)" -eq 0 ]
 }
+
+@test "layer: the dir format extracts the same tree the squashfs format holds" {
+	"$T2L" "$TREE_TAR" "$TMP/tree.sqfs" >/dev/null
+	run "$T2L" --store "$BERTH_ROOT" --chain "$chain" --dir "$TREE_TAR"
+	[ "$status" -eq 0 ]
+	[ -d "$BERTH_ROOT/layers/$chain" ]
+	[ -z "$(ls -A "$BERTH_ROOT/tmp")" ]
+	mkdir "$TMP/mnt"
+	mount -t squashfs -o loop,ro "$TMP/tree.sqfs" "$TMP/mnt"
+	manifest "$TMP/mnt" | grep -v '^|d|' >"$TMP/want"
+	manifest "$BERTH_ROOT/layers/$chain" | grep -v '^|d|' >"$TMP/got"
+	diff -u "$TMP/want" "$TMP/got"
+}
+
+@test "layer: the dir format makes overlayfs whiteouts and refuses hostile tars" {
+	craft_tar "$TMP/upper.tar" d:etc f:etc/.wh.gone: d:var/cache f:var/cache/.wh..wh..opq: f:var/cache/new:new
+	run "$T2L" --store "$BERTH_ROOT" --chain "$chain" --dir "$TMP/upper.tar"
+	[ "$status" -eq 0 ]
+	l=$BERTH_ROOT/layers/$chain
+	[ "$(stat -c '%F %t:%T' "$l/etc/gone")" = "character special file 0:0" ]
+	[ "$(getfattr --only-values -n trusted.overlay.opaque "$l/var/cache")" = y ]
+	other=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
+	craft_tar "$TMP/dotdot.tar" f:../escape:x
+	craft_tar "$TMP/through-symlink.tar" l:etc:/etc f:etc/berth-evil:evil
+	craft_tar "$TMP/hardlink.tar" f:a:x h:b:../../etc/passwd
+	touch "$TMP/victim"
+	craft_tar "$TMP/whiteout-through-symlink.tar" l:t:"$TMP" f:t/.wh.victim:
+	for f in dotdot through-symlink hardlink whiteout-through-symlink; do
+		run "$T2L" --store "$BERTH_ROOT" --chain "$other" --dir "$TMP/$f.tar"
+		echo "$f: $output"
+		[ "$status" -ne 0 ]
+	done
+	[ ! -e /etc/berth-evil ] && [ ! -e "$BERTH_ROOT/layers/$other" ]
+	[ -f "$TMP/victim" ]
+	[ -z "$(ls -A "$BERTH_ROOT/tmp")" ]
+}

@@ -1,8 +1,9 @@
 /* Test and benchmark driver for layer conversion: a (compressed) tar stream to squashfs.
  * Usage: tar2layer [-c gzip|zstd] [-l LEVEL] [-b BLOCK] [-j THREADS] [-t TIME] IN OUT.sqfs
- *        tar2layer --store ROOT --chain HEX [--diff-id sha256:HEX] [options] IN
+ *        tar2layer --store ROOT --chain HEX [--diff-id sha256:HEX] [--dir] [options] IN
  * IN may be `-` for stdin. The first form writes OUT and prints the stream's diff_id; the
- * second stores the layer as ROOT/layers/HEX.sqfs through layer_convert (atomic, checked). */
+ * second stores the layer as ROOT/layers/HEX.sqfs through layer_convert (atomic, checked),
+ * or with --dir as the directory ROOT/layers/HEX/ through layer_convert_dir. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: tar2layer [-c gzip|zstd] [-l LEVEL] [-b BLOCK] [-j THREADS] [-t TIME] IN OUT\n"
-			"       tar2layer --store ROOT --chain HEX [--diff-id sha256:HEX] [options] IN\n");
+			"       tar2layer --store ROOT --chain HEX [--diff-id sha256:HEX] [--dir] [options] IN\n");
 	return 2;
 }
 
@@ -30,10 +31,14 @@ int main(int argc, char **argv)
 	struct digest d = { { 0 } }, cid = { { 0 } }, want = { { 0 } };
 	struct berr *err = NULL;
 	char buf[DIGEST_STR_SIZE];
-	int i, in_fd, out_fd;
+	int i, in_fd, out_fd, dir = 0;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--dir") == 0) {
+			dir = 1;
+			continue;
+		}
 		if (v == NULL)
 			return usage();
 		if (strcmp(a, "-c") == 0)
@@ -73,7 +78,8 @@ int main(int argc, char **argv)
 		if (chain == NULL || paths_init(store, "/run/berth") < 0 ||
 		    digest_parse_hex(chain, &cid, &err) < 0 || (diff && digest_parse(diff, "--diff-id", &want, &err) < 0))
 			return err ? berr_report(err) : usage();
-		if (layer_convert(in_fd, &want, &cid, &opt, &st, &err) < 0)
+		if ((dir ? layer_convert_dir(in_fd, &want, &cid, &st, &err)
+			 : layer_convert(in_fd, &want, &cid, &opt, &st, &err)) < 0)
 			return berr_report(err);
 		printf("%llu entries, %llu tar bytes, %llu image bytes\n", (unsigned long long) st.entries,
 		       (unsigned long long) st.tar_bytes, (unsigned long long) st.image_bytes);
