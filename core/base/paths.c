@@ -175,6 +175,11 @@ int paths_refs_lock(char *buf, size_t size)
 	return fmt(buf, size, "%s/refs.lock", root_dir);
 }
 
+int paths_gc_lock(char *buf, size_t size)
+{
+	return fmt(buf, size, "%s/gc.lock", root_dir);
+}
+
 int paths_socket(char *buf, size_t size)
 {
 	return fmt(buf, size, "%s/berth.sock", run_dir);

@@ -40,6 +40,14 @@ enum out_format { OUT_TABLE, OUT_JSON };
 int cli_parse_format(const char *value, enum out_format *fmt, struct berr **err);
 
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_image(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_images(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_load(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_rmi(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_save(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_store(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_system(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_tag(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_config(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_version(struct cli_ctx *ctx, int argc, char **argv);
@@ -47,5 +55,24 @@ int cmd_version(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_check_opts[];
 extern const struct cli_opt cmd_config_opts[];
 extern const struct cli_opt cmd_version_opts[];
+extern const struct cli_opt cmd_images_opts[];
+extern const struct cli_opt cmd_load_opts[];
+extern const struct cli_opt cmd_rmi_opts[];
+extern const struct cli_opt cmd_save_opts[];
+extern const struct cli_opt cmd_store_opts[];
+extern const struct cli_opt cmd_system_opts[];
+extern const struct cli_opt cmd_tag_opts[];
+
+/* Shared by the image commands (cmd_images.c, cmd_load.c). */
+struct store_refs;
+struct sqfs_options;
+struct berr;
+/* Docker's human sizes ("7.05MB") and ages ("2 days ago"; t < 0: "N/A"). */
+void cli_human_size(uint64_t bytes, char *buf, size_t size);
+void cli_human_since(int64_t t, char *buf, size_t size);
+/* Load refs.json; returns EXIT_OK or the reported error's exit status. */
+int cli_load_refs(struct store_refs *refs);
+/* [store] settings as squashfs writer options; errors for settings not available. */
+int cli_store_sqfs_options(const struct berth_config *cfg, struct sqfs_options *opt, struct berr **err);
 
 #endif

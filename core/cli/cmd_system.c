@@ -1,0 +1,162 @@
+/* `berth system df`: what the store takes on flash and what `berth image prune` would free.
+ * Containers and volumes are listed as 0 until berth keeps them. */
+#include "cli.h"
+#include "base/err.h"
+#include "base/util.h"
+#include "image/gc.h"
+#include "image/image.h"
+#include "image/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/paths.h"
+
+enum { O_FORMAT = 1 };
+
+const struct cli_opt cmd_system_opts[] = {
+	{ O_FORMAT, 'f', "format", "string", "Output format: table or json" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static uint64_t dir_bytes(const char *dir, const char *suffix)
+{
+	struct dirent *de;
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		size_t n = strlen(de->d_name), sl = strlen(suffix);
+		if (n < sl || strcmp(de->d_name + n - sl, suffix) != 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t) st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+static int df(struct cli_ctx *ctx, enum out_format fmt)
+{
+	struct gc_opts o = { .dry_run = true, .dangling = true, .tmp = true };
+	struct store_refs refs = { 0 };
+	struct img_list list = { 0 };
+	struct gc_inuse inuse = { 0 };
+	struct berr *err = NULL;
+	struct gc_stats st;
+	char dir[PATH_MAX], s1[16], s2[16];
+	size_t total = 0, active = 0;
+	uint64_t size = 0;
+	int ret;
+
+	(void) ctx;
+	if ((ret = cli_load_refs(&refs)) != EXIT_OK)
+		return ret;
+	img_list_load(&refs, &list, NULL);
+	if (gc_inuse_load(&inuse, &err) < 0 || gc_run(&o, &st, &err) < 0) {
+		img_list_free(&list);
+		store_refs_free(&refs);
+		return berr_report(err);
+	}
+	for (size_t i = 0; i < list.n; i++) {
+		bool in_use = false;
+
+		total++;
+		if (list.v[i].ok)
+			for (size_t k = 0; k < list.v[i].img.n_layers; k++)
+				if (gc_inuse_has(&inuse, list.v[i].img.chain_ids[k].hex))
+					in_use = true;
+		active += in_use;
+	}
+	if (paths_blobs_dir(dir, sizeof(dir)) == 0)
+		size += dir_bytes(dir, "");
+	if (paths_layers_dir(dir, sizeof(dir)) == 0)
+		size += dir_bytes(dir, ".sqfs");
+	if (fmt == OUT_JSON) {
+		json_t *arr = json_array();
+		char *s;
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I}", "Type", "Images",
+						     "TotalCount", (json_int_t) total, "Active",
+						     (json_int_t) active, "Size", (json_int_t) size,
+						     "Reclaimable", (json_int_t) st.bytes));
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:i, s:i}", "Type", "Containers",
+						     "TotalCount", 0, "Active", 0, "Size", 0, "Reclaimable", 0));
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:i, s:i}", "Type", "Local Volumes",
+						     "TotalCount", 0, "Active", 0, "Size", 0, "Reclaimable", 0));
+		s = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(arr);
+		if (s) {
+			puts(s);
+			free(s);
+		}
+	} else {
+		char rec[40];
+		cli_human_size(size, s1, sizeof(s1));
+		cli_human_size(st.bytes, s2, sizeof(s2));
+		snprintf(rec, sizeof(rec), "%s (%d%%)", s2, size ? (int) (st.bytes * 100 / size) : 0);
+		printf("%-15s %-8s %-8s %-10s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+		printf("%-15s %-8zu %-8zu %-10s %s\n", "Images", total, active, s1, rec);
+		/* berth keeps no containers or volumes yet. */
+		printf("%-15s %-8d %-8d %-10s %s\n", "Containers", 0, 0, "0B", "0B");
+		printf("%-15s %-8d %-8d %-10s %s\n", "Local Volumes", 0, 0, "0B", "0B");
+	}
+	gc_inuse_free(&inuse);
+	img_list_free(&list);
+	store_refs_free(&refs);
+	return EXIT_OK;
+}
+
+static void system_usage(FILE *out)
+{
+	fprintf(out, "Usage: berth system COMMAND\n\nManage berth\n\nCommands:\n"
+		"  df        Show flash usage of images (and, later, containers and volumes)\n"
+		"\nRun 'berth system COMMAND --help' for more information on a command.\n");
+}
+
+int cmd_system(struct cli_ctx *ctx, int argc, char **argv)
+{
+	enum out_format fmt = OUT_TABLE;
+	struct berr *err = NULL;
+	const char *value;
+	struct args a;
+	int id;
+
+	if (argc < 2) {
+		system_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		system_usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "df") != 0) {
+		berr_usage(&err, "unknown command `berth system %s`; see `berth system --help`", argv[1]);
+		return berr_report(err);
+	}
+	args_init(&a, cmd_system_opts, argc - 1, argv + 1, "berth system df");
+	while ((id = args_next(&a, &value, &err)) != ARGS_DONE) {
+		if (id == -1)
+			return berr_report(err);
+		if (id == ARGS_HELP) {
+			args_print_usage(stdout, "berth system df [OPTIONS]",
+					 "Show flash usage: images, containers, volumes", cmd_system_opts);
+			return EXIT_OK;
+		}
+		if (id == O_FORMAT && cli_parse_format(value, &fmt, &err) < 0)
+			return berr_report(err);
+	}
+	if (a.i < argc - 1) {
+		berr_usage(&err, "`berth system df` takes no arguments");
+		return berr_report(err);
+	}
+	return df(ctx, fmt);
+}
