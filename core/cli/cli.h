@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "base/config.h"
+#include "image/layer.h"
 
 #include <stdbool.h>
 
@@ -73,6 +74,7 @@ void cli_human_since(int64_t t, char *buf, size_t size);
 /* Load refs.json; returns EXIT_OK or the reported error's exit status. */
 int cli_load_refs(struct store_refs *refs);
 /* [store] settings as squashfs writer options; errors for settings not available. */
-int cli_store_sqfs_options(const struct berth_config *cfg, struct sqfs_options *opt, struct berr **err);
+int cli_store_options(const struct berth_config *cfg, enum layer_format *format,
+		      struct sqfs_options *opt, struct berr **err);
 
 #endif

@@ -41,15 +41,15 @@ static void on_loaded(void *data, const char *key, const struct digest *id)
 	printf("Loaded image: %s\n", name);
 }
 
-/* [store] settings to squashfs writer options. */
-int cli_store_sqfs_options(const struct berth_config *cfg, struct sqfs_options *opt, struct berr **err)
+/* [store] settings to a layer format and squashfs writer options. */
+int cli_store_options(const struct berth_config *cfg, enum layer_format *format,
+		      struct sqfs_options *opt, struct berr **err)
 {
 	const struct cfg_store *s = &cfg->store;
 
 	memset(opt, 0, sizeof(*opt));
-	if (s->layer_format && strcmp(s->layer_format, "dir") == 0)
-		return berr_usage(err, "[store] layer-format = dir is not available yet: berth stores "
-				  "layers as squashfs only; set layer-format = squashfs (or auto)");
+	if (layer_format_choose(s->layer_format, format, err) < 0)
+		return -1;
 	opt->comp = SQFS_COMP_GZIP;
 	if (s->compression && strcmp(s->compression, "zstd") == 0) {
 		if (ENABLE_SQUASHFS_ZSTD)
@@ -94,7 +94,7 @@ int cmd_load(struct cli_ctx *ctx, int argc, char **argv)
 			   "on standard input");
 		return berr_report(err);
 	}
-	if (cli_store_sqfs_options(&ctx->cfg, &sqfs, &err) < 0)
+	if (cli_store_options(&ctx->cfg, &o.format, &sqfs, &err) < 0)
 		return berr_report(err);
 	o.sqfs = &sqfs;
 	o.keep_layer_blobs = ctx->cfg.store.keep_layer_blobs;

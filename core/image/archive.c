@@ -1050,7 +1050,8 @@ static int convert_layers(struct loader *L, struct berr **err)
 			fd = open(src, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				return berr_make(err, errno, "open `%s`", src);
-			if (layer_convert(fd, &im->diff_ids[k], &im->chain_ids[k], L->o->sqfs, NULL, err) < 0)
+			if (layer_store(L->o->format, fd, &im->diff_ids[k], &im->chain_ids[k], L->o->sqfs,
+					NULL, err) < 0)
 				return berr_wrap(err, "%s: layer %zu (%s)", L->what, k,
 						 digest_format(&im->layer_blobs[k], ds));
 			remember(&L->new_layers, &L->n_new_layers, &im->chain_ids[k]);
@@ -1121,11 +1122,11 @@ out:
 
 static void rollback(struct loader *L)
 {
-	char path[PATH_MAX];
-
-	for (size_t i = 0; i < L->n_new_layers; i++)
-		if (paths_layer(path, sizeof(path), L->new_layers[i].hex) == 0)
-			unlink(path);
+	for (size_t i = 0; i < L->n_new_layers; i++) {
+		struct berr *e = NULL;
+		if (layer_remove(&L->new_layers[i], &e) < 0)
+			berr_free(e);
+	}
 	for (size_t i = 0; i < L->n_new_blobs; i++) {
 		struct berr *e = NULL;
 		if (store_delete(&L->new_blobs[i], &e) < 0)

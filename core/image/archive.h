@@ -11,6 +11,7 @@
 
 #include "image/digest.h"
 #include "image/manifest.h"
+#include "image/layer.h"
 #include "image/squashfs.h"
 
 struct berr;
@@ -32,6 +33,7 @@ struct berr;
 struct arch_load_opts {
 	const char *default_registry;     /* for names in the archive; NULL: docker.io */
 	const struct sqfs_options *sqfs;  /* layer conversion; NULL: defaults */
+	enum layer_format format;         /* squashfs files or directories */
 	bool keep_layer_blobs;            /* keep the compressed layers after conversion */
 	/* Called once per name loaded (`key` a refs.json key), or with key NULL for an image
 	 * loaded without a name; `id` is the image ID (config digest). */

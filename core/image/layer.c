@@ -6,6 +6,7 @@
 #include "base/fs.h"
 #include "base/paths.h"
 #include "base/util.h"
+#include "config.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -565,4 +566,65 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return -1;
+}
+
+int layer_format_choose(const char *setting, enum layer_format *out, struct berr **err)
+{
+	_cleanup_free_ char *fs = NULL;
+	bool kernel_ok;
+
+	if (setting == NULL || strcmp(setting, "auto") == 0) {
+		/* The kernel lists squashfs once it is built in or its module is loaded; loop
+		 * devices come through /dev/loop-control. */
+		kernel_ok = fs_read_file("/proc/filesystems", 1u << 16, &fs, NULL, NULL) == 0 &&
+			    strstr(fs, "\tsquashfs\n") != NULL && access("/dev/loop-control", F_OK) == 0;
+		*out = ENABLE_SQUASHFS_WRITER && kernel_ok ? LAYER_FORMAT_SQUASHFS : LAYER_FORMAT_DIR;
+		return 0;
+	}
+	if (strcmp(setting, "dir") == 0) {
+		*out = LAYER_FORMAT_DIR;
+		return 0;
+	}
+	if (strcmp(setting, "squashfs") == 0) {
+		if (!ENABLE_SQUASHFS_WRITER)
+			return berr_usage(err, "[store] layer-format = squashfs, but this berth is built "
+					  "without CONFIG_SQUASHFS_WRITER; use dir or auto");
+		*out = LAYER_FORMAT_SQUASHFS;
+		return 0;
+	}
+	return berr_usage(err, "[store] layer-format `%s`: use auto, squashfs or dir", setting);
+}
+
+int layer_store(enum layer_format format, int in_fd, const struct digest *diff_id,
+		const struct digest *chain_id, const struct sqfs_options *opt, struct layer_stats *stats,
+		struct berr **err)
+{
+	if (format == LAYER_FORMAT_DIR)
+		return layer_convert_dir(in_fd, diff_id, chain_id, stats, err);
+	return layer_convert(in_fd, diff_id, chain_id, opt, stats, err);
+}
+
+int layer_remove(const struct digest *chain_id, struct berr **err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], name[DIGEST_HEX_LEN + 16];
+	struct stat st;
+
+	if (paths_layer(path, sizeof(path), chain_id->hex) < 0)
+		return berr_make(err, errno, "layer path");
+	if (unlink(path) == 0)
+		return fs_fsync_parent(path, err);
+	if (errno != ENOENT)
+		return berr_make(err, errno, "remove `%s`", path);
+	if (paths_layer_dir(path, sizeof(path), chain_id->hex) < 0)
+		return berr_make(err, errno, "layer path");
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : berr_make(err, errno, "stat `%s`", path);
+	snprintf(name, sizeof(name), "%s.rm.tmp", chain_id->hex);
+	if (paths_tmp_file(tmp, sizeof(tmp), name) < 0)
+		return berr_make(err, errno, "layer tmp path");
+	if (rename(path, tmp) < 0)
+		return berr_make(err, errno, "move `%s` out of the store", path);
+	if (fs_fsync_parent(path, err) < 0)
+		return -1;
+	return fs_rm_rf(tmp, err);
 }

@@ -40,6 +40,22 @@ int layer_convert_fd(int in_fd, int out_fd, const struct sqfs_options *opt,
 int layer_convert_dir(int in_fd, const struct digest *diff_id, const struct digest *chain_id,
 		      struct layer_stats *stats, struct berr **err);
 
+/* Which format a store keeps layers in. */
+enum layer_format { LAYER_FORMAT_SQUASHFS, LAYER_FORMAT_DIR };
+
+/* `[store] layer-format` to a format: "squashfs", "dir", or "auto" (squashfs where this build
+ * writes it and the kernel mounts it from a loop device, else dir). */
+int layer_format_choose(const char *setting, enum layer_format *out, struct berr **err);
+
+/* Convert into the store in `format` (layer_convert or layer_convert_dir). */
+int layer_store(enum layer_format format, int in_fd, const struct digest *diff_id,
+		const struct digest *chain_id, const struct sqfs_options *opt, struct layer_stats *stats,
+		struct berr **err);
+
+/* Remove a layer from the store in either format; a missing layer is fine. A directory is
+ * first renamed into tmp/, so a power cut never leaves half a layer under layers/. */
+int layer_remove(const struct digest *chain_id, struct berr **err);
+
 /* Is the layer present in the store, as a squashfs file or a directory? */
 bool layer_exists(const struct digest *chain_id);
 

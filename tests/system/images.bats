@@ -253,7 +253,7 @@ assert all(i["ID"].startswith("sha256:") and i["Size"] > 0 and i["Tag"] == "1.0"
 	[ "$status" -eq 0 ]
 }
 
-@test "[store] settings: compression picks the squashfs compressor; dir is not available yet" {
+@test "[store] settings: compression picks the squashfs compressor; dir keeps layers as directories" {
 	printf '[store]\ncompression = gzip\nblock-size = 64K\n' >"$BERTH_CONFIG"
 	berth_load -q -i "$REF/docker.tar"
 	f=$(ls "$BERTH_ROOT"/layers/*.sqfs)
@@ -261,9 +261,25 @@ assert all(i["ID"].startswith("sha256:") and i["Size"] > 0 and i["Tag"] == "1.0"
 	[ "$(od -An -tu2 -j20 -N2 "$f" | tr -d ' ')" = 1 ]
 	[ "$(od -An -tu4 -j12 -N4 "$f" | tr -d ' ')" = 65536 ]
 	printf '[store]\nlayer-format = dir\n' >"$BERTH_CONFIG"
+	rm -rf "$BERTH_ROOT"
+	berth_load -q -i "$REF/multi-docker.tar"
+	[ -z "$(ls "$BERTH_ROOT"/layers/ | grep sqfs)" ]
+	[ "$(find "$BERTH_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 2 ]
+	# Whiteouts, opaque dir and replaced file as overlayfs sees them over directories.
+	"$BERTH" image mount multi:1.0 "$TMP/mnt"
+	diff -r --no-dereference "$TMP/mnt" "$REF/multi.unpacked"
+	diff <(tree_listing "$TMP/mnt") <(tree_listing "$REF/multi.unpacked")
+	"$BERTH" image umount "$TMP/mnt"
+	run "$BERTH" store verify
+	[ "$status" -eq 0 ]
+	"$BERTH" rmi multi:1.0
+	"$BERTH" image prune -f
+	[ -z "$(ls -A "$BERTH_ROOT/layers")" ]
+	[ -z "$(ls -A "$BERTH_ROOT/tmp")" ]
+	printf '[store]\nlayer-format = tarball\n' >"$BERTH_CONFIG"
 	run "$BERTH" load -i "$REF/oci.tar"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"layer-format = dir is not available yet"* ]]
+	[[ "$output" == *"layer-format"* ]]
 }
 
 @test "an image loaded without a name shows as <none> and prune removes it" {
