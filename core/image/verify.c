@@ -1,6 +1,7 @@
 /* Store verification and repair. Every check reads what is on flash now; nothing is trusted
  * from an earlier run, since flash rots and power cuts leave leftovers. */
 #include "image/verify.h"
+#include "image/layer.h"
 #include "base/err.h"
 #include "base/fs.h"
 #include "base/paths.h"
@@ -200,17 +201,6 @@ static int check_layers(struct vstate *v, struct berr **err)
 	return 0;
 }
 
-static bool layer_present(const struct digest *chain)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (paths_layer(path, sizeof(path), chain->hex) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return true;
-	return paths_layer_dir(path, sizeof(path), chain->hex) == 0 && stat(path, &st) == 0 &&
-	       S_ISDIR(st.st_mode);
-}
-
 static int check_images(struct vstate *v, struct berr **err)
 {
 	struct store_refs refs = { 0 };
@@ -238,7 +228,7 @@ static int check_images(struct vstate *v, struct berr **err)
 			continue;
 		}
 		for (size_t k = 0; k < info->img.n_layers; k++)
-			if (!layer_present(&info->img.chain_ids[k]))
+			if (!layer_exists(&info->img.chain_ids[k]))
 				report(v, VERIFY_IMAGE, name, true, false, "layer %zu (%.19s) is missing; "
 				       "pull or load the image again", k,
 				       digest_format(&info->img.chain_ids[k], ds));
