@@ -96,4 +96,9 @@ void arch_repo_tags_free(struct arch_repo_tag *v, size_t n);
 int arch_index_entry_key(const struct manifest_descriptor *d, const char *default_registry,
 			 char *key, size_t size, struct berr **err);
 
+/* Clean an archive entry path (shared by the parser and the loader); `allow_up` lets a
+ * symlink target keep leading ".." components that stay inside the archive. */
+int arch_normalize(const char *in, char *out, size_t size, bool allow_up);
+void arch_digests_add(struct digest **v, size_t *n, const struct digest *d);
+
 #endif
