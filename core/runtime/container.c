@@ -1,0 +1,493 @@
+/* Container start: clone, the sync protocol, and the child's side up to exec.
+ * The root is built in the child's own mount namespace, so every mount made here vanishes
+ * with the container; nothing is left on the host to clean up. */
+#include "runtime/container.h"
+#include "runtime/resolve.h"
+#include "base/err.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SYNC_MSG_MAX 4096
+
+/* Docker's masked and read-only /proc and /sys paths (the run reference's defaults). */
+static const char *const masked_paths[] = {
+	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static const struct {
+	const char *name;
+	unsigned major, minor;
+} dev_nodes[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static int child_sync_fd = -1;
+
+/* ---- the child ---- */
+
+void rt_child_fail(int status, struct berr *err)
+{
+	char msg[SYNC_MSG_MAX];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "%d %s", status, err && err->msg ? err->msg : "unknown error");
+	if (n > (int) sizeof(msg) - 1)
+		n = (int) sizeof(msg) - 1;
+	if (child_sync_fd >= 0 && write(child_sync_fd, msg, (size_t) n) < 0) {
+		/* the parent is gone: nobody to tell */
+	}
+	_exit(status);
+}
+
+/* mount() on the fd's own path, so the target is exactly what was resolved inside the root. */
+static int mount_at(int fd, const char *source, const char *fstype, unsigned long flags,
+		    const char *data, const char *what, struct berr **err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (mount(source, path, fstype, flags, data) < 0)
+		return berr_make(err, errno, "mount %s", what);
+	return 0;
+}
+
+static int mount_in_root(int rootfd, const char *target, enum resolve_create create, const char *source,
+			 const char *fstype, unsigned long flags, const char *data, struct berr **err)
+{
+	int fd = resolve_in_root(rootfd, target, create, err), r;
+
+	if (fd < 0)
+		return berr_wrap(err, "mount target `%s`", target);
+	r = mount_at(fd, source, fstype, flags, data, target, err);
+	close(fd);
+	return r;
+}
+
+/* Bind, then (if asked) remount read-only: a bind takes its flags only on remount. */
+static int bind_in_root(int rootfd, const char *source, const char *target, bool readonly, struct berr **err)
+{
+	struct stat st;
+	char path[64];
+	int fd, r = 0;
+
+	if (stat(source, &st) < 0)
+		return berr_make(err, errno, "bind source `%s`", source);
+	fd = resolve_in_root(rootfd, target, S_ISDIR(st.st_mode) ? RESOLVE_CREATE_DIR : RESOLVE_CREATE_FILE, err);
+	if (fd < 0)
+		return berr_wrap(err, "mount target `%s`", target);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (mount(source, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		r = berr_make(err, errno, "bind `%s` on `%s`", source, target);
+	close(fd);
+	if (r == 0 && readonly) {
+		/* The fd names the directory under the new mount: resolve again. */
+		fd = resolve_in_root(rootfd, target, RESOLVE_NO_CREATE, err);
+		if (fd < 0)
+			return -1;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+			r = berr_make(err, errno, "make `%s` read-only", target);
+		close(fd);
+	}
+	return r;
+}
+
+static int setup_dev(int rootfd, const struct rt_config *c, struct berr **err)
+{
+	char shm[64];
+	int devfd;
+
+	if (mount_in_root(rootfd, "/dev", RESOLVE_CREATE_DIR, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			  "mode=755,size=65536k", err) < 0)
+		return -1;
+	devfd = resolve_in_root(rootfd, "/dev", RESOLVE_NO_CREATE, err);
+	if (devfd < 0)
+		return -1;
+	{
+		/* O_PATH fds cannot be used with mknodat: open the directory for real. */
+		char p[64];
+		int real;
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", devfd);
+		real = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(devfd);
+		if (real < 0)
+			return berr_make(err, errno, "open the container's /dev");
+		devfd = real;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		if (mknodat(devfd, dev_nodes[i].name, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0) {
+			close(devfd);
+			return berr_make(err, errno, "create /dev/%s", dev_nodes[i].name);
+		}
+		fchmodat(devfd, dev_nodes[i].name, 0666, 0); /* the umask applied at mknod */
+	}
+	if (symlinkat("pts/ptmx", devfd, "ptmx") < 0 || symlinkat("/proc/self/fd", devfd, "fd") < 0 ||
+	    symlinkat("/proc/self/fd/0", devfd, "stdin") < 0 || symlinkat("/proc/self/fd/1", devfd, "stdout") < 0 ||
+	    symlinkat("/proc/self/fd/2", devfd, "stderr") < 0 || mkdirat(devfd, "pts", 0755) < 0 ||
+	    mkdirat(devfd, "shm", 01777) < 0 || mkdirat(devfd, "mqueue", 0755) < 0) {
+		close(devfd);
+		return berr_make(err, errno, "populate the container's /dev");
+	}
+	if (c->console_fd >= 0) {
+		int fd = openat(devfd, "console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(devfd);
+	/* A devpts of its own: the container's ptys are invisible to the host and others. */
+	if (mount_in_root(rootfd, "/dev/pts", RESOLVE_NO_CREATE, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+			  "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
+		return -1;
+	snprintf(shm, sizeof(shm), "mode=1777,size=%llu",
+		 (unsigned long long) (c->shm_size ? c->shm_size : 64ull << 20));
+	if (mount_in_root(rootfd, "/dev/shm", RESOLVE_NO_CREATE, "shm", "tmpfs",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, err) < 0)
+		return -1;
+	if (mount_in_root(rootfd, "/dev/mqueue", RESOLVE_NO_CREATE, "mqueue", "mqueue",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+		return -1;
+	if (c->console_fd >= 0) {
+		char src[64];
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", c->console_fd);
+		if (mount_in_root(rootfd, "/dev/console", RESOLVE_NO_CREATE, src, NULL, MS_BIND, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int mask_paths(int rootfd, struct berr **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
+		struct berr *e = NULL;
+		struct stat st;
+		char p[64];
+		int fd = resolve_in_root(rootfd, masked_paths[i], RESOLVE_NO_CREATE, &e);
+
+		if (fd < 0) {
+			berr_free(e); /* not in this kernel: nothing to hide */
+			continue;
+		}
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0") < 0) {
+				close(fd);
+				return berr_make(err, errno, "mask `%s`", masked_paths[i]);
+			}
+		} else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
+			close(fd);
+			return berr_make(err, errno, "mask `%s`", masked_paths[i]);
+		}
+		close(fd);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
+		struct berr *e = NULL;
+		struct stat st;
+
+		char p[64];
+		int fd = resolve_in_root(rootfd, readonly_paths[i], RESOLVE_NO_CREATE, &e);
+
+		if (fd < 0) {
+			berr_free(e); /* not in this kernel */
+			continue;
+		}
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		if (fstat(fd, &st) < 0 || mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			close(fd);
+			return berr_make(err, errno, "make `%s` read-only", readonly_paths[i]);
+		}
+		close(fd);
+		/* The old fd names what is under the new bind: the remount needs the bind. */
+		fd = resolve_in_root(rootfd, readonly_paths[i], RESOLVE_NO_CREATE, err);
+		if (fd < 0)
+			return -1;
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0) {
+			close(fd);
+			return berr_make(err, errno, "make `%s` read-only", readonly_paths[i]);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int setup_root(const struct rt_config *c, struct berr **err)
+{
+	int rootfd, ret = -1;
+
+	/* Nothing mounted from here on may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return berr_make(err, errno, "make mounts private");
+	/* pivot_root wants the new root to be a mount point of this namespace. */
+	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return berr_make(err, errno, "bind the root `%s`", c->rootfs);
+	rootfd = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berr_make(err, errno, "open the root `%s`", c->rootfs);
+	if (mount_in_root(rootfd, "/proc", RESOLVE_CREATE_DIR, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL, err) < 0 ||
+	    setup_dev(rootfd, c, err) < 0 ||
+	    mount_in_root(rootfd, "/sys", RESOLVE_CREATE_DIR, "sysfs", "sysfs",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC | (c->privileged ? 0 : MS_RDONLY), NULL, err) < 0)
+		goto out;
+	if ((c->hosts_file && bind_in_root(rootfd, c->hosts_file, "/etc/hosts", false, err) < 0) ||
+	    (c->resolv_file && bind_in_root(rootfd, c->resolv_file, "/etc/resolv.conf", false, err) < 0) ||
+	    (c->hostname_file && bind_in_root(rootfd, c->hostname_file, "/etc/hostname", false, err) < 0))
+		goto out;
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct rt_mount *m = &c->mounts[i];
+		if (m->kind == RT_MOUNT_TMPFS) {
+			if (mount_in_root(rootfd, m->target, RESOLVE_CREATE_DIR, "tmpfs", "tmpfs",
+					  MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0),
+					  m->options ? m->options : "mode=1777", err) < 0)
+				goto out;
+		} else if (bind_in_root(rootfd, m->source, m->target, m->readonly, err) < 0) {
+			goto out;
+		}
+	}
+	if (c->cwd) {
+		struct stat st;
+		int fd = resolve_in_root(rootfd, c->cwd, RESOLVE_CREATE_DIR, err);
+		if (fd < 0) {
+			berr_wrap(err, "working directory");
+			goto out;
+		}
+		if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			close(fd);
+			berr_make(err, 0, "working directory `%s` is not a directory", c->cwd);
+			goto out;
+		}
+		close(fd);
+	}
+	if (!c->privileged && mask_paths(rootfd, err) < 0)
+		goto out;
+	if (c->readonly_rootfs &&
+	    mount(NULL, c->rootfs, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+		berr_make(err, errno, "make the root read-only");
+		goto out;
+	}
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
+	 * container with nothing of the host's file system. */
+	if (fchdir(rootfd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
+		berr_make(err, errno, "pivot_root into `%s`", c->rootfs);
+		goto out;
+	}
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
+		berr_make(err, errno, "detach the old root");
+		goto out;
+	}
+	if (c->cwd && chdir(c->cwd) < 0) {
+		berr_make(err, errno, "chdir `%s`", c->cwd);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(rootfd);
+	return ret;
+}
+
+static void reset_signals(void)
+{
+	sigset_t all;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void __attribute__((noreturn)) child_main(const struct rt_config *c, int sync_fd)
+{
+	struct berr *err = NULL;
+	int status = 125;
+	char go;
+
+	child_sync_fd = sync_fd;
+	reset_signals();
+	/* Wait until the parent has put us into our cgroups. */
+	if (read(sync_fd, &go, 1) != 1)
+		_exit(125);
+	if (setsid() < 0) {
+		berr_make(&err, errno, "setsid");
+		rt_child_fail(125, err);
+	}
+	for (int i = 0; i < 3; i++)
+		if (c->stdio[i] >= 0 && c->stdio[i] != i && dup2(c->stdio[i], i) < 0) {
+			berr_make(&err, errno, "set up stdio");
+			rt_child_fail(125, err);
+		}
+	if (c->console_fd >= 0 && ioctl(c->console_fd, TIOCSCTTY, 0) < 0) {
+		berr_make(&err, errno, "make the pty the controlling terminal");
+		rt_child_fail(125, err);
+	}
+	if (setup_root(c, &err) < 0)
+		rt_child_fail(125, err);
+	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		berr_make(&err, errno, "set hostname `%s`", c->hostname);
+		rt_child_fail(125, err);
+	}
+	(c->exec_fn ? c->exec_fn : rt_exec_plain)(c, c->exec_data, &status, &err);
+	rt_child_fail(status, err);
+}
+
+/* ---- exec ---- */
+
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+int rt_exec_plain(const struct rt_config *c, void *data, int *status, struct berr **err)
+{
+	const char *path, *p;
+	char buf[PATH_MAX];
+	int saved = ENOENT;
+
+	(void) data;
+	if (c->argv == NULL || c->argv[0] == NULL || c->argv[0][0] == '\0') {
+		*status = 125;
+		return berr_make(err, 0, "no command specified");
+	}
+	if (strchr(c->argv[0], '/')) {
+		execve(c->argv[0], c->argv, c->envp);
+		saved = errno;
+	} else {
+		/* PATH as the container's environment has it, looked up in the container. */
+		path = env_get(c->envp, "PATH");
+		if (path == NULL)
+			path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+		for (p = path;; p++) {
+			const char *end = strchr(p, ':');
+			size_t len = end ? (size_t) (end - p) : strlen(p);
+			if (len > 0 && len + strlen(c->argv[0]) + 2 <= sizeof(buf)) {
+				memcpy(buf, p, len);
+				buf[len] = '/';
+				strcpy(buf + len + 1, c->argv[0]);
+				execve(buf, c->argv, c->envp);
+				if (errno == EACCES || (errno != ENOENT && errno != ENOTDIR))
+					saved = errno; /* found but not runnable: remember why */
+			}
+			if (end == NULL)
+				break;
+			p = end;
+		}
+	}
+	/* Docker's statuses: 127 not found, 126 found but cannot be run. */
+	if (saved == ENOENT || saved == ENOTDIR) {
+		*status = 127;
+		if (strchr(c->argv[0], '/'))
+			return berr_make(err, 0, "exec `%s`: no such file or directory", c->argv[0]);
+		return berr_make(err, 0, "exec `%s`: executable file not found in $PATH", c->argv[0]);
+	}
+	*status = 126;
+	return berr_make(err, saved, "exec `%s`", c->argv[0]);
+}
+
+/* ---- the parent ---- */
+
+int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
+{
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	int sv[2];
+	pid_t pid;
+
+	if (c->new_net)
+		flags |= CLONE_NEWNET;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return berr_make(err, errno, "sync socket");
+	fflush(NULL);
+	/* clone(2) without a new stack behaves like fork, but the child starts as PID 1 of its
+	 * own PID namespace and stays berth's direct child (no intermediate process). */
+	pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		int saved = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return berr_make(err, saved, "clone the container (namespaces: `berth check`)");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(c, sv[1]);
+	}
+	close(sv[1]);
+	out->pid = pid;
+	out->sync_fd = sv[0];
+	return 0;
+}
+
+void rt_abort(struct rt_child *ch)
+{
+	if (ch->pid > 0) {
+		kill(ch->pid, SIGKILL);
+		while (waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		ch->pid = -1;
+	}
+	if (ch->sync_fd >= 0) {
+		close(ch->sync_fd);
+		ch->sync_fd = -1;
+	}
+}
+
+int rt_release(struct rt_child *ch, int *status, struct berr **err)
+{
+	char msg[SYNC_MSG_MAX + 1];
+	ssize_t n;
+	char *sp;
+
+	if (write(ch->sync_fd, "g", 1) != 1) {
+		int saved = errno;
+		rt_abort(ch);
+		*status = 125;
+		return berr_make(err, saved, "start the container");
+	}
+	/* The child's end closes on exec (CLOEXEC): EOF means it is running the command. */
+	do
+		n = read(ch->sync_fd, msg, SYNC_MSG_MAX);
+	while (n < 0 && errno == EINTR);
+	close(ch->sync_fd);
+	ch->sync_fd = -1;
+	if (n == 0)
+		return 0;
+	if (n < 0) {
+		int saved = errno;
+		rt_abort(ch);
+		*status = 125;
+		return berr_make(err, saved, "read from the container");
+	}
+	msg[n] = '\0';
+	*status = (int) strtol(msg, &sp, 10);
+	if (*status <= 0 || *status > 255)
+		*status = 125;
+	while (waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	ch->pid = -1;
+	return berr_make(err, 0, "%s", *sp == ' ' ? sp + 1 : sp);
+}

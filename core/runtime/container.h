@@ -1,0 +1,78 @@
+/* Starting a container's first process: clone into new namespaces, build its root (volumes,
+ * /proc, a minimal /dev, /sys read-only, masked paths, /etc files), pivot_root, then hand over
+ * to the caller's exec step. Errors in the child before exec come back over the sync socket
+ * and are reported like any other berth error (DESIGN.md, "Container start"). */
+#ifndef BERTH_RUNTIME_CONTAINER_H
+#define BERTH_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct berr;
+
+enum rt_mount_kind {
+	RT_MOUNT_BIND,   /* host path or volume dir */
+	RT_MOUNT_TMPFS,
+};
+
+struct rt_mount {
+	enum rt_mount_kind kind;
+	const char *source;   /* binds: a host path */
+	const char *target;   /* inside the container, resolved there (symlinks stay inside) */
+	bool readonly;
+	const char *options;  /* tmpfs: e.g. "size=64m,mode=1777"; NULL: defaults */
+};
+
+struct rt_config;
+
+/* The last step in the child, after pivot_root and chdir: user and groups, capabilities,
+ * rlimits, no_new_privs, seccomp, exec. Returns only on failure, with *status the exit status
+ * berth should report (125, 126, 127). */
+typedef int (*rt_exec_fn)(const struct rt_config *c, void *data, int *status, struct berr **err);
+
+struct rt_config {
+	const char *rootfs;        /* host path of the container's root, already mounted */
+	const char *hostname;      /* NULL: leave the new UTS namespace's name */
+	bool new_net;              /* an empty network namespace (--network none) */
+	bool readonly_rootfs;
+	bool privileged;           /* no masked paths, /sys writable */
+	const struct rt_mount *mounts;
+	size_t n_mounts;
+	const char *hosts_file;    /* host files bound over /etc/hosts, resolv.conf, hostname */
+	const char *resolv_file;
+	const char *hostname_file;
+	uint64_t shm_size;         /* bytes for /dev/shm; 0: 64 MiB, as Docker */
+	int console_fd;            /* a pty slave for -t: the child's controlling tty; -1 none */
+	int stdio[3];              /* fds for 0, 1, 2 in the child; -1: inherit */
+	const char *cwd;           /* made if missing */
+	char *const *argv;
+	char *const *envp;
+	rt_exec_fn exec_fn;        /* NULL: rt_exec_plain */
+	void *exec_data;
+};
+
+struct rt_child {
+	pid_t pid;
+	int sync_fd;               /* parent's end of the sync socket */
+};
+
+/* Clone the child into new mount, pid, uts, ipc and cgroup namespaces (and net with
+ * new_net). It waits for rt_release, so the caller can put it into its cgroups first. */
+int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err);
+
+/* Let the child go on, and wait until it has exec'd (0) or failed (-1, *status set, the
+ * child's error in *err; the child is reaped). */
+int rt_release(struct rt_child *ch, int *status, struct berr **err);
+
+/* Kill and reap a child that will not be released. */
+void rt_abort(struct rt_child *ch);
+
+/* The default exec step: look argv[0] up in the container's PATH (from envp) and exec. */
+int rt_exec_plain(const struct rt_config *c, void *data, int *status, struct berr **err);
+
+/* For the exec step: report an error to the parent and exit with `status`. */
+void rt_child_fail(int status, struct berr *err) __attribute__((noreturn));
+
+#endif
