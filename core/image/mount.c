@@ -253,12 +253,41 @@ int layer_release_unused(struct berr **err)
 	return released;
 }
 
+int overlay_options(const char *const *hexes, size_t n, const char *upper, const char *work,
+		    char *opts, size_t size, struct berr **err)
+{
+	char lower[PATH_MAX];
+	size_t used;
+	int len;
+
+	if (n == 0)
+		return berr_make(err, EINVAL, "overlay over no layers");
+	/* overlayfs lists lower dirs top first. The option string is bounded by a page, so
+	 * many layers need short paths: these are absolute but as short as the layout allows. */
+	len = snprintf(opts, size, "lowerdir=");
+	if (len < 0 || (size_t) len >= size)
+		return berr_make(err, E2BIG, "overlay options");
+	used = (size_t) len;
+	for (size_t i = n; i-- > 0;) {
+		if (layer_mount(hexes[i], lower, sizeof(lower), err) < 0)
+			return -1;
+		len = snprintf(opts + used, size - used, "%s%s", i == n - 1 ? "" : ":", lower);
+		if (len < 0 || (size_t) len >= size - used)
+			return berr_make(err, E2BIG, "overlay over %zu layers: the option string exceeds a page", n);
+		used += (size_t) len;
+	}
+	if (upper) {
+		len = snprintf(opts + used, size - used, ",upperdir=%s,workdir=%s", upper, work);
+		if (len < 0 || (size_t) len >= size - used)
+			return berr_make(err, E2BIG, "overlay options too long");
+	}
+	return 0;
+}
+
 int overlay_mount(const char *const *hexes, size_t n, const char *upper, const char *work,
 		  const char *target, struct berr **err)
 {
-	char lower[PATH_MAX], opts[4096];
-	size_t used = 0;
-	int len;
+	char lower[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 
 	if (n == 0)
 		return berr_make(err, EINVAL, "overlay over no layers");
@@ -274,23 +303,8 @@ int overlay_mount(const char *const *hexes, size_t n, const char *upper, const c
 		}
 		return 0;
 	}
-	/* overlayfs lists lower dirs top first. The option string is bounded by a page, so
-	 * many layers need short paths: these are absolute but as short as the layout allows. */
-	len = snprintf(opts, sizeof(opts), "lowerdir=");
-	used = (size_t) len;
-	for (size_t i = n; i-- > 0;) {
-		if (layer_mount(hexes[i], lower, sizeof(lower), err) < 0)
-			return -1;
-		len = snprintf(opts + used, sizeof(opts) - used, "%s%s", i == n - 1 ? "" : ":", lower);
-		if (len < 0 || (size_t) len >= sizeof(opts) - used)
-			return berr_make(err, E2BIG, "overlay over %zu layers: the option string exceeds a page", n);
-		used += (size_t) len;
-	}
-	if (upper) {
-		len = snprintf(opts + used, sizeof(opts) - used, ",upperdir=%s,workdir=%s", upper, work);
-		if (len < 0 || (size_t) len >= sizeof(opts) - used)
-			return berr_make(err, E2BIG, "overlay options too long");
-	}
+	if (overlay_options(hexes, n, upper, work, opts, sizeof(opts), err) < 0)
+		return -1;
 	if (mount("overlay", target, "overlay", upper ? 0 : MS_RDONLY, opts) < 0)
 		return berr_make(err, errno, "mount overlay on `%s`", target);
 	return 0;

@@ -20,6 +20,14 @@ int layer_mount(const char *hex, char *out, size_t size, struct berr **err);
 /* Unmount every layer mount that no other mount uses. Returns how many were released. */
 int layer_release_unused(struct berr **err);
 
+#define OVERLAY_OPTS_MAX 4096 /* the kernel takes one page of mount options */
+
+/* Mount the layers `hexes` (bottom first) as needed and write overlayfs's mount options for
+ * them into `opts` (with upper and work dirs if upper is set), for a mount made elsewhere,
+ * e.g. in a container's own mount namespace. */
+int overlay_options(const char *const *hexes, size_t n, const char *upper, const char *work,
+		    char *opts, size_t size, struct berr **err);
+
 /* Mount overlayfs at `target` over the layers `hexes` (bottom first). With upper == NULL the
  * result is read-only (a single layer is then bind-mounted read-only, as overlayfs needs two
  * lower dirs without an upper). Mounts the layers as needed. */

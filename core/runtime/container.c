@@ -239,6 +239,8 @@ static int setup_root(const struct rt_config *c, struct berr **err)
 	/* Nothing mounted from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return berr_make(err, errno, "make mounts private");
+	if (c->overlay_opts && mount("overlay", c->rootfs, "overlay", 0, c->overlay_opts) < 0)
+		return berr_make(err, errno, "mount the container's overlay on `%s`", c->rootfs);
 	/* pivot_root wants the new root to be a mount point of this namespace. */
 	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return berr_make(err, errno, "bind the root `%s`", c->rootfs);

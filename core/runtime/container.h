@@ -33,7 +33,11 @@ struct rt_config;
 typedef int (*rt_exec_fn)(const struct rt_config *c, void *data, int *status, struct berr **err);
 
 struct rt_config {
-	const char *rootfs;        /* host path of the container's root, already mounted */
+	const char *rootfs;        /* host path of the container's root */
+	/* If set, overlayfs options (overlay_options()) that the child mounts on `rootfs` in
+	 * its own mount namespace: the overlay then vanishes with the container. Otherwise
+	 * `rootfs` must already be the root. */
+	const char *overlay_opts;
 	const char *hostname;      /* NULL: leave the new UTS namespace's name */
 	bool new_net;              /* an empty network namespace (--network none) */
 	bool readonly_rootfs;
