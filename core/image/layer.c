@@ -305,14 +305,231 @@ bool layer_exists(const struct digest *chain_id)
 
 /* ---- dir format ---- */
 
-/* One entry extracted below the current directory (the layer's tmp dir). Paths are already
- * clean and relative; libarchive's secure flags still refuse symlinked parents and "..". */
-static int extract_entry(struct archive *in, struct archive *disk, struct archive_entry *e,
+/* The dir format is extracted by berth itself, relative to the working directory (the
+ * layer's tmp dir), with *at calls that never follow a symlink: every parent of an entry
+ * (and of a hard link's target) is checked to be a real directory first. Directory
+ * attributes are applied at the end, deepest first, so adding entries does not undo them. */
+
+struct dir_attr {
+	char *path;
+	struct sqfs_attr a;     /* mode, owner, mtime (link_target and xattrs unused) */
+	char *xnames;           /* NUL-separated names, then values: see dir_attrs_apply */
+	size_t n_x;
+	void **xvals;
+	size_t *xsizes;
+};
+
+struct extract {
+	struct dir_attr *dirs;
+	size_t n_dirs, cap;
+};
+
+static void extract_free(struct extract *x)
+{
+	for (size_t i = 0; i < x->n_dirs; i++) {
+		for (size_t j = 0; j < x->dirs[i].n_x; j++)
+			free(x->dirs[i].xvals[j]);
+		free(x->dirs[i].xvals);
+		free(x->dirs[i].xsizes);
+		free(x->dirs[i].xnames);
+		free(x->dirs[i].path);
+	}
+	free(x->dirs);
+}
+
+static int parents_are_dirs(char *path, const char *name, struct berr **err)
+{
+	for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		struct stat pst;
+		int r;
+		*slash = '\0';
+		r = lstat(path, &pst);
+		*slash = '/';
+		if (r == 0 && !S_ISDIR(pst.st_mode))
+			return berr_make(err, ENOTDIR, "tar entry `%.200s`: a parent is not a directory", name);
+	}
+	return 0;
+}
+
+/* Make missing parents (0755; a later entry for them sets their attributes). */
+static int make_parents(char *path, const char *name, struct berr **err)
+{
+	for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			int saved = errno;
+			*slash = '/';
+			return berr_make(err, saved, "tar entry `%.200s`: create its directory", name);
+		}
+		*slash = '/';
+	}
+	return 0;
+}
+
+/* Clear the way for a new entry: last one wins, as when tar extracts. A directory stays
+ * when the new entry is a directory too. */
+static int clear_path(const char *path, bool keep_dir, const char *name, struct berr **err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : berr_make(err, errno, "tar entry `%.200s`", name);
+	if (S_ISDIR(st.st_mode)) {
+		if (keep_dir)
+			return 0;
+		return fs_rm_rf(path, err) < 0 ? berr_wrap(err, "tar entry `%.200s`", name) : 0;
+	}
+	if (unlink(path) < 0)
+		return berr_make(err, errno, "tar entry `%.200s`: replace", name);
+	return 0;
+}
+
+static int set_xattrs(const char *path, struct archive_entry *e, const char *name, struct berr **err)
+{
+	const char *xname;
+	const void *xval;
+	size_t xsize;
+
+	for (archive_entry_xattr_reset(e); archive_entry_xattr_next(e, &xname, &xval, &xsize) == ARCHIVE_OK;)
+		if (lsetxattr(path, xname, xval, xsize, 0) < 0)
+			return berr_make(err, errno, "tar entry `%.200s`: xattr `%.100s`", name, xname);
+	return 0;
+}
+
+static int remember_dir(struct extract *x, const char *path, struct archive_entry *e, struct berr **err)
+{
+	struct dir_attr *d;
+	const char *xname;
+	const void *xval;
+	size_t xsize, n = 0;
+
+	if (x->n_dirs == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		struct dir_attr *v = realloc(x->dirs, cap * sizeof(*v));
+		if (v == NULL)
+			return berr_make(err, ENOMEM, "extract layer");
+		x->dirs = v;
+		x->cap = cap;
+	}
+	d = &x->dirs[x->n_dirs];
+	memset(d, 0, sizeof(*d));
+	d->path = strdup(path);
+	if (d->path == NULL)
+		return berr_make(err, ENOMEM, "extract layer");
+	x->n_dirs++;
+	d->a.mode = archive_entry_mode(e);
+	d->a.uid = (uint32_t) archive_entry_uid(e);
+	d->a.gid = (uint32_t) archive_entry_gid(e);
+	d->a.mtime = archive_entry_mtime(e);
+	for (archive_entry_xattr_reset(e); archive_entry_xattr_next(e, &xname, &xval, &xsize) == ARCHIVE_OK;)
+		n++;
+	if (n == 0)
+		return 0;
+	if (n > XATTR_MAX)
+		return berr_make(err, E2BIG, "directory `%.200s`: more than %d xattrs", path, XATTR_MAX);
+	d->xvals = calloc(n, sizeof(*d->xvals));
+	d->xsizes = calloc(n, sizeof(*d->xsizes));
+	{
+		size_t names = 0;
+		for (archive_entry_xattr_reset(e); archive_entry_xattr_next(e, &xname, &xval, &xsize) == ARCHIVE_OK;)
+			names += strlen(xname) + 1;
+		d->xnames = malloc(names ? names : 1);
+	}
+	if (d->xvals == NULL || d->xsizes == NULL || d->xnames == NULL)
+		return berr_make(err, ENOMEM, "extract layer");
+	{
+		char *np = d->xnames;
+		for (archive_entry_xattr_reset(e); archive_entry_xattr_next(e, &xname, &xval, &xsize) == ARCHIVE_OK;) {
+			d->xvals[d->n_x] = malloc(xsize ? xsize : 1);
+			if (d->xvals[d->n_x] == NULL)
+				return berr_make(err, ENOMEM, "extract layer");
+			memcpy(d->xvals[d->n_x], xval, xsize);
+			d->xsizes[d->n_x++] = xsize;
+			strcpy(np, xname);
+			np += strlen(xname) + 1;
+		}
+	}
+	return 0;
+}
+
+static int apply_dirs(struct extract *x, struct berr **err)
+{
+	/* Owners, modes and xattrs in entry order, so a directory given twice keeps its last
+	 * entry's; then times in reverse order (children before parents), when nothing more
+	 * is created inside to change them. */
+	for (size_t i = 0; i < x->n_dirs; i++) {
+		struct dir_attr *d = &x->dirs[i];
+		const char *np = d->xnames;
+		if (lchown(d->path, d->a.uid, d->a.gid) < 0 || chmod(d->path, d->a.mode & 07777) < 0)
+			return berr_make(err, errno, "directory `%.200s`", d->path);
+		for (size_t j = 0; j < d->n_x; j++) {
+			if (lsetxattr(d->path, np, d->xvals[j], d->xsizes[j], 0) < 0)
+				return berr_make(err, errno, "directory `%.200s`: xattr `%.100s`", d->path, np);
+			np += strlen(np) + 1;
+		}
+	}
+	for (size_t i = x->n_dirs; i-- > 0;) {
+		struct timespec ts[2] = { { x->dirs[i].a.mtime, 0 }, { x->dirs[i].a.mtime, 0 } };
+		if (utimensat(AT_FDCWD, x->dirs[i].path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			return berr_make(err, errno, "directory `%.200s`", x->dirs[i].path);
+	}
+	return 0;
+}
+
+static int write_file(struct archive *in, struct archive_entry *e, const char *path, const char *name,
+		      struct berr **err)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int fd, r, ret = -1;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berr_make(err, errno, "tar entry `%.200s`: create", name);
+	/* Blocks come with their offsets: gaps stay holes. */
+	while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK) {
+		const char *p = buf;
+		if (off < 0) {
+			berr_make(err, EINVAL, "tar entry `%.200s`: bad offset", name);
+			goto out;
+		}
+		while (len > 0) {
+			ssize_t n = pwrite(fd, p, len, off);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				berr_make(err, errno, "tar entry `%.200s`: write", name);
+				goto out;
+			}
+			p += n;
+			len -= (size_t) n;
+			off += n;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(in));
+		goto out;
+	}
+	if (ftruncate(fd, archive_entry_size(e)) < 0 ||
+	    fchown(fd, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e)) < 0 ||
+	    fchmod(fd, archive_entry_mode(e) & 07777) < 0) { /* after chown, which clears set-id bits */
+		berr_make(err, errno, "tar entry `%.200s`", name);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+static int extract_entry(struct archive *in, struct archive_entry *e, struct extract *x,
 			 struct layer_stats *st, struct berr **err)
 {
 	char path[LAYER_MAX_PATH], target[LAYER_MAX_PATH];
 	const char *name = archive_entry_pathname(e), *base, *hl;
-	int r;
+	mode_t type = archive_entry_filetype(e);
+	struct timespec ts[2];
 
 	if (name == NULL)
 		return berr_make(err, EINVAL, "tar entry without a name");
@@ -320,71 +537,107 @@ static int extract_entry(struct archive *in, struct archive *disk, struct archiv
 		return berr_make(err, EINVAL, "tar entry `%.200s` escapes the layer root", name);
 	if (++st->entries > LAYER_MAX_ENTRIES)
 		return berr_make(err, E2BIG, "more than %d entries in one layer", LAYER_MAX_ENTRIES);
-	/* As in the squashfs format, an entry below a symlink is an error: extraction (or a
-	 * whiteout) would otherwise follow it out of the layer, or replace it with a directory. */
-	for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
-		struct stat pst;
-		*slash = '\0';
-		r = lstat(path, &pst);
-		*slash = '/';
-		if (r == 0 && !S_ISDIR(pst.st_mode))
-			return berr_make(err, ENOTDIR, "tar entry `%.200s`: a parent is not a directory", name);
-	}
+	/* As in the squashfs format, an entry below a symlink (or a file) is an error:
+	 * extraction would otherwise follow it out of the layer. */
+	if (parents_are_dirs(path, name, err) < 0 || make_parents(path, name, err) < 0)
+		return -1;
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	if (strcmp(base, WH_OPAQUE) == 0 || strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
-		bool opaque = strcmp(base, WH_OPAQUE) == 0;
-		const char *hidden = base + strlen(WH_PREFIX);
-		char dir[LAYER_MAX_PATH];
+	if (strcmp(base, WH_OPAQUE) == 0) {
 		size_t dl = (size_t) (base - path);
-
-		memcpy(dir, path, dl);
-		dir[dl ? dl - 1 : 0] = '\0';
-		if (dl && fs_mkdir_p(dir, 0755, err) < 0)
-			return berr_wrap(err, "tar entry `%.200s`", name);
-		if (opaque) {
-			if (dl == 0)
-				return 0; /* as in the squashfs format: nothing is under the root */
-			if (lsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) < 0)
-				return berr_make(err, errno, "tar entry `%.200s`: mark opaque", name);
-			return 0;
-		}
+		if (dl == 0)
+			return 0; /* as in the squashfs format: nothing is under the root */
+		path[dl - 1] = '\0';
+		if (lsetxattr(path, "trusted.overlay.opaque", "y", 1, 0) < 0)
+			return berr_make(err, errno, "tar entry `%.200s`: mark opaque", name);
+		return 0;
+	}
+	if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+		const char *hidden = base + strlen(WH_PREFIX);
 		if (*hidden == '\0' || strcmp(hidden, ".") == 0 || strcmp(hidden, "..") == 0)
 			return berr_make(err, EINVAL, "tar entry `%.200s`: bad whiteout", name);
 		memmove((char *) base, hidden, strlen(hidden) + 1);
-		if (fs_rm_rf(path, err) < 0 || mknod(path, S_IFCHR | 0, 0) < 0)
-			return *err ? -1 : berr_make(err, errno, "tar entry `%.200s`: whiteout", name);
+		if (clear_path(path, false, name, err) < 0)
+			return -1;
+		if (mknod(path, S_IFCHR | 0, 0) < 0)
+			return berr_make(err, errno, "tar entry `%.200s`: whiteout", name);
 		return 0;
 	}
-	archive_entry_set_pathname(e, path);
+	if (strcmp(path, ".") == 0) {
+		if (type != AE_IFDIR)
+			return berr_make(err, EINVAL, "tar entry `%.200s`: the root must be a directory", name);
+		return remember_dir(x, path, e, err);
+	}
 	hl = archive_entry_hardlink(e);
 	if (hl != NULL) {
+		struct stat tst;
 		if (strlen(hl) >= LAYER_MAX_PATH || layer_clean_path(hl, target, sizeof(target)) < 0)
 			return berr_make(err, EINVAL, "tar entry `%.200s`: hard link target `%.200s` escapes the layer root", name, hl);
-		archive_entry_set_hardlink(e, target);
+		if (parents_are_dirs(target, name, err) < 0)
+			return -1;
+		if (lstat(target, &tst) < 0 || S_ISDIR(tst.st_mode))
+			return berr_make(err, EINVAL, "tar entry `%.200s`: hard link target `%.200s` is not an earlier file", name, hl);
+		if (strcmp(target, path) == 0)
+			return 0;
+		if (clear_path(path, false, name, err) < 0)
+			return -1;
+		if (linkat(AT_FDCWD, target, AT_FDCWD, path, 0) < 0)
+			return berr_make(err, errno, "tar entry `%.200s`: link to `%.200s`", name, hl);
+		return 0;
 	}
-	r = archive_write_header(disk, e);
-	if (r < ARCHIVE_WARN)
-		return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(disk));
-	if (archive_entry_size(e) > 0 && hl == NULL && archive_entry_filetype(e) == AE_IFREG) {
-		const void *buf;
-		size_t len;
-		la_int64_t off;
-		while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(disk, buf, len, off) < ARCHIVE_WARN)
-				return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(disk));
-		if (r != ARCHIVE_EOF)
-			return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(in));
+	if (clear_path(path, type == AE_IFDIR, name, err) < 0)
+		return -1;
+	switch (type) {
+	case AE_IFDIR:
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return berr_make(err, errno, "tar entry `%.200s`: mkdir", name);
+		if (set_xattrs(path, e, name, err) < 0)
+			return -1;
+		return remember_dir(x, path, e, err);
+	case AE_IFREG:
+		if (write_file(in, e, path, name, err) < 0)
+			return -1;
+		break;
+	case AE_IFLNK: {
+		const char *t = archive_entry_symlink(e);
+		if (t == NULL || *t == '\0' || strlen(t) >= LAYER_MAX_PATH)
+			return berr_make(err, EINVAL, "tar entry `%.200s`: bad symlink target", name);
+		if (symlink(t, path) < 0)
+			return berr_make(err, errno, "tar entry `%.200s`: symlink", name);
+		break;
 	}
-	if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
-		return berr_make(err, 0, "tar entry `%.200s`: %s", name, archive_error_string(disk));
+	case AE_IFCHR:
+	case AE_IFBLK:
+	case AE_IFIFO:
+	case AE_IFSOCK:
+		if (mknod(path, (type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK :
+				 type == AE_IFIFO ? S_IFIFO : S_IFSOCK) | 0600, archive_entry_rdev(e)) < 0)
+			return berr_make(err, errno, "tar entry `%.200s`: mknod", name);
+		if (chmod(path, archive_entry_mode(e) & 07777) < 0)
+			return berr_make(err, errno, "tar entry `%.200s`", name);
+		break;
+	default:
+		return berr_make(err, EINVAL, "tar entry `%.200s`: unsupported file type 0%o", name, (unsigned) type);
+	}
+	if (type != AE_IFREG && lchown(path, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e)) < 0)
+		return berr_make(err, errno, "tar entry `%.200s`: chown", name);
+	if ((type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK) &&
+	    chmod(path, archive_entry_mode(e) & 07777) < 0) /* chown cleared set-id bits */
+		return berr_make(err, errno, "tar entry `%.200s`", name);
+	if (set_xattrs(path, e, name, err) < 0)
+		return -1;
+	ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return berr_make(err, errno, "tar entry `%.200s`: times", name);
 	return 0;
 }
 
 static int extract_all(int in_fd, struct digest *diff_out, struct layer_stats *st, struct berr **err)
 {
 	struct stream s = { 0 };
-	struct archive *in = NULL, *disk = NULL;
+	struct extract x = { 0 };
+	struct archive *in = NULL;
 	struct archive_entry *e;
 	int ret = -1, r;
 
@@ -392,27 +645,17 @@ static int extract_all(int in_fd, struct digest *diff_out, struct layer_stats *s
 	if (open_outer(&s, in_fd, err) < 0)
 		goto out;
 	in = archive_read_new();
-	disk = archive_write_disk_new();
-	if (in == NULL || disk == NULL) {
+	if (in == NULL) {
 		berr_make(err, ENOMEM, "tar reader");
 		goto out;
 	}
 	archive_read_support_format_tar(in);
-	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-						     ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
-						     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-						     ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SPARSE);
-	/* Owners are numbers in a layer: never look names up on the host. */
 	if (archive_read_open(in, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
 		berr_make(err, 0, "read layer: %s", archive_error_string(in));
 		goto out;
 	}
 	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		archive_entry_set_uname(e, NULL);
-		archive_entry_set_gname(e, NULL);
-		if (extract_entry(in, disk, e, st, err) < 0)
+		if (extract_entry(in, e, &x, st, err) < 0)
 			goto out;
 	}
 	if (r != ARCHIVE_EOF) {
@@ -426,19 +669,15 @@ static int extract_all(int in_fd, struct digest *diff_out, struct layer_stats *s
 			goto out;
 		}
 	}
-	/* Directory times and modes are set last, at close. */
-	if (archive_write_close(disk) != ARCHIVE_OK) {
-		berr_make(err, 0, "extract layer: %s", archive_error_string(disk));
+	if (apply_dirs(&x, err) < 0)
 		goto out;
-	}
 	st->tar_bytes = s.bytes;
 	ret = digest_final(&s.hash, diff_out, err);
 	goto out_nohash;
 out:
 	digest_ctx_free(&s.hash);
 out_nohash:
-	if (disk)
-		archive_write_free(disk);
+	extract_free(&x);
 	if (in)
 		archive_read_free(in);
 	if (s.outer)
