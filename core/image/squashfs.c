@@ -2,6 +2,7 @@
  * wins, implicit parents), attributes, and file data streamed block by block into the pipeline
  * of squashfs_data.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -403,6 +404,7 @@ static int block_add(struct sqfs_writer *w, const uint8_t *data, uint32_t len, s
 {
 	struct sqfs_inode *f = w->file;
 	uint32_t i;
+	int r;
 
 	if (f->reg.nblocks == UINT32_MAX)
 		return berr_usage(err, "squashfs: file too large");
@@ -412,11 +414,15 @@ static int block_add(struct sqfs_writer *w, const uint8_t *data, uint32_t len, s
 	}
 	i = f->reg.nblocks++;
 	/* An all-zero block is a hole: size 0, nothing stored. */
-	if (data == NULL || (data[0] == 0 && memcmp(data, data + 1, len - 1) == 0)) {
+	if (data != NULL && data[0] == 0 && memcmp(data, data + 1, len - 1) == 0)
+		data = NULL;
+	if (data == NULL) {
 		f->reg.blocks[i] = 0;
 		f->reg.sparse += len;
-		return 0;
 	}
+	r = sqfs_dup_block(w, i, data, len, err);
+	if (r != 0 || data == NULL)
+		return r < 0 ? -1 : 0;
 	return sqfs_block_submit(w, data, len, f, i, err);
 }
 
@@ -470,6 +476,8 @@ int sqfs_file_begin(struct sqfs_writer *w, const char *path, const struct sqfs_a
 	w->file = ino;
 	w->fpos = 0;
 	w->cur_len = 0;
+	w->dup = NULL;
+	w->dup_held = 0;
 	return 0;
 }
 
@@ -531,6 +539,7 @@ int sqfs_frag_flush(struct sqfs_writer *w, struct berr **err)
 	w->frags[i].size = 0;
 	if (sqfs_block_submit(w, w->frag, w->frag_fill, NULL, i, err) < 0)
 		return -1;
+	w->frags[i].seq_end = w->seq_sub;
 	w->frag_fill = 0;
 	return 0;
 }
@@ -539,6 +548,7 @@ int sqfs_file_end(struct sqfs_writer *w, uint64_t file_size, struct berr **err)
 {
 	struct sqfs_inode *f = w->file;
 	uint32_t tail;
+	int r;
 
 	if (f == NULL)
 		return berr_make(err, 0, "squashfs: end without an open file");
@@ -556,16 +566,26 @@ int sqfs_file_end(struct sqfs_writer *w, uint64_t file_size, struct berr **err)
 			return -1;
 		tail = 0;
 	}
-	w->cur_len = 0;
-	w->file = NULL;
+	if (sqfs_dup_file_end(w, err) < 0)
+		return -1;
+	f->reg.seq_end = w->seq_sub;
 	if (tail == 0)
-		return 0;
+		goto done;
+	r = sqfs_dup_tail(w, w->cur, tail, err);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		goto done;
 	if (w->frag_fill + tail > w->block_size && sqfs_frag_flush(w, err) < 0)
 		return -1;
 	memcpy(w->frag + w->frag_fill, w->cur, tail);
 	f->reg.frag = w->nfrags;
 	f->reg.frag_off = w->frag_fill;
+	sqfs_dup_tail_packed(w, w->nfrags, w->frag_fill, tail);
 	w->frag_fill += tail;
+done:
+	w->cur_len = 0;
+	w->file = NULL;
 	return 0;
 }
 
@@ -578,6 +598,7 @@ int sqfs_writer_new(struct sqfs_writer **wp, int out_fd, const struct sqfs_optio
 	struct sqfs_writer *w;
 	struct sqfs_inode *root;
 	long ncpu;
+	int flags;
 
 	*wp = NULL;
 	if (opt != NULL)
@@ -617,6 +638,15 @@ int sqfs_writer_new(struct sqfs_writer **wp, int out_fd, const struct sqfs_optio
 	w->cur = xmalloc(w->block_size);
 	w->frag = xmalloc(w->block_size);
 	w->cbuf = xmalloc(SQFS_COMPRESS_BOUND(w->block_size));
+	/* Duplicates are confirmed by reading the image back, which needs a readable fd. */
+	flags = fcntl(out_fd, F_GETFL);
+	if (flags >= 0 && (flags & O_ACCMODE) == O_RDWR) {
+		w->dedup = true;
+		sqfs_htab_init(&w->heads);
+		sqfs_htab_init(&w->tails);
+		w->dbuf = xmalloc(w->block_size);
+		w->fbuf = xmalloc(w->block_size);
+	}
 
 	root = inode_new(w, S_IFDIR | 0755);
 	root->uid = root->gid = sqfs_id_intern(w, 0);
@@ -661,6 +691,7 @@ void sqfs_writer_free(struct sqfs_writer *w)
 		return;
 	sqfs_pipe_stop(w);
 	sqfs_cctx_free(w->cctx);
+	sqfs_dup_free(w);
 	if (w->root != NULL) {
 		subtree_clear(w, w->root);
 		free(w->root->sorted);

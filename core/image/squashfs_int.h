@@ -89,6 +89,7 @@ struct sqfs_inode {
 			uint32_t nblocks, cap;
 			uint32_t frag, frag_off;
 			bool started; /* `start` is set (the first stored block was written) */
+			uint64_t seq_end; /* pipeline sequence number once all its blocks are stored */
 		} reg;
 		struct {
 			char *target;
@@ -113,9 +114,11 @@ struct sqfs_node {
 struct sqfs_frag {
 	uint64_t start;
 	uint32_t size;
+	uint64_t seq_end; /* stored once the pipeline has stored this many blocks */
 };
 
 struct sqfs_cctx;
+struct sqfs_dctx;
 struct sqfs_pipe;
 
 struct sqfs_writer {
@@ -142,6 +145,21 @@ struct sqfs_writer {
 	struct sqfs_frag *frags;
 	uint32_t nfrags, frags_cap;
 
+	/* Duplicate detection (squashfs_dedup.c): files indexed by their first block, fragment
+	 * tails by their bytes. Candidates are compared byte for byte against the image. */
+	bool dedup;               /* out_fd can be read back */
+	struct sqfs_htab heads, tails;
+	struct sqfs_inode *dup;   /* an earlier file equal to the open one so far; not owned */
+	uint32_t dup_held;        /* blocks of the open file held back because `dup` has them */
+	uint64_t dup_at;          /* image offset of `dup`'s next stored block */
+	uint64_t head_hash;       /* of the open file's first block */
+	uint64_t tail_hash;       /* of the open file's tail */
+	struct sqfs_dctx *dctx;   /* made on first use */
+	uint8_t *dbuf;            /* one block, decompressed from the image */
+	uint8_t *fbuf;            /* one fragment block, decompressed: fbuf_frag - 1 */
+	uint32_t fbuf_frag, fbuf_len;
+
+	uint64_t seq_sub, seq_done; /* blocks submitted to / stored by the pipeline */
 	uint64_t pos;      /* where the next data block goes */
 	struct sqfs_cctx *cctx;   /* the caller's thread: inline blocks and metadata */
 	uint8_t *cbuf;            /* its output buffer, SQFS_COMPRESS_BOUND(block_size) bytes */
@@ -169,6 +187,20 @@ int sqfs_xset_merge(struct sqfs_writer *w, const char *path, const struct sqfs_x
 /* squashfs.c */
 int sqfs_frag_flush(struct sqfs_writer *w, struct berr **err);
 
+/* squashfs_dedup.c. sqfs_dup_block sees the open file's block `index` (data NULL for a hole,
+ * already accounted) before it is stored: 1 = held back (an earlier file has it), 0 = store it
+ * as usual. At the end of the file, sqfs_dup_file_end points the file at the earlier blocks
+ * when all of its blocks were found there (1), or sends what was held back (0). The tail is
+ * placed after that: sqfs_dup_tail finds an equal fragment tail (1, frag and offset set); if
+ * none (0), the caller packs it and says where with sqfs_dup_tail_packed. */
+uint64_t sqfs_hash_fast(const void *data, size_t len, uint64_t seed);
+int sqfs_dup_block(struct sqfs_writer *w, uint32_t index, const uint8_t *data, uint32_t len,
+		   struct berr **err);
+int sqfs_dup_file_end(struct sqfs_writer *w, struct berr **err);
+int sqfs_dup_tail(struct sqfs_writer *w, const uint8_t *tail, uint32_t len, struct berr **err);
+void sqfs_dup_tail_packed(struct sqfs_writer *w, uint32_t frag, uint32_t off, uint32_t len);
+void sqfs_dup_free(struct sqfs_writer *w);
+
 /* squashfs_data.c: compressors. sqfs_compress returns 1 with *out_len set when `out` (of
  * SQFS_COMPRESS_BOUND(len) bytes) holds a smaller compressed copy, 0 when the block is better
  * stored as it is, -1 on failure. */
@@ -177,6 +209,11 @@ void sqfs_cctx_free(struct sqfs_cctx *c);
 int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, size_t *out_len,
 		  struct berr **err);
 int sqfs_level_check(enum sqfs_comp comp, int *level, struct berr **err);
+int sqfs_dctx_new(struct sqfs_dctx **d, enum sqfs_comp comp, struct berr **err);
+void sqfs_dctx_free(struct sqfs_dctx *d);
+/* Decompress a whole block into `out` (`cap` bytes); *out_len gets its length. */
+int sqfs_decompress(struct sqfs_dctx *d, const void *in, size_t len, void *out, size_t cap,
+		    size_t *out_len, struct berr **err);
 
 /* squashfs_data.c: the ordered block pipeline. A block goes to a file's block `index` (`ino`
  * non-NULL) or is fragment block `index`; results are written in submission order. */
@@ -184,6 +221,8 @@ int sqfs_pipe_start(struct sqfs_writer *w, struct berr **err);
 int sqfs_block_submit(struct sqfs_writer *w, const void *data, uint32_t len,
 		      struct sqfs_inode *ino, uint32_t index, struct berr **err);
 int sqfs_pipe_drain(struct sqfs_writer *w, struct berr **err);
+/* Wait until the pipeline has stored `seq` blocks, so they can be read back from the image. */
+int sqfs_pipe_wait(struct sqfs_writer *w, uint64_t seq, struct berr **err);
 void sqfs_pipe_stop(struct sqfs_writer *w);
 int sqfs_pwrite_all(int fd, const void *buf, size_t len, uint64_t off, struct berr **err);
 

@@ -143,6 +143,34 @@ assert_mount_matches() {
 	cmp "$TMP/d" "$TMP/e"
 }
 
+@test "squashfs: duplicate files are stored once, read back whole, the same with 1 thread or 4" {
+	# tar2layer writes to a readable fd, which duplicate detection needs.
+	local build src=$TMP/dups size
+	build=$(realpath -m "$(dirname "$BERTH")")
+	make -s -C "$TOP" O="$build" "$build/tools/tar2layer" >&2
+	mkdir -p "$src/a" "$src/b"
+	head -c 3000000 /dev/urandom >"$src/a/big"
+	cp "$src/a/big" "$src/b/big"
+	# The first 15 blocks of big and a tail of its own; big with one byte changed midway.
+	{ head -c 2000000 "$src/a/big"; printf other; } >"$src/b/prefix"
+	cp "$src/a/big" "$src/b/middle"
+	printf X | dd of="$src/b/middle" bs=1 seek=1500000 conv=notrunc status=none
+	for i in 1 2 3; do printf 'the same small file\n' >"$src/a/s$i"; done
+	truncate -s 1M "$src/a/hole1" "$src/b/hole2"
+	# In this order, prefix first meets middle (equal up to block 11), then finds big.
+	tar -C "$src" --numeric-owner --no-recursion -cf "$TMP/dups.tar" . a a/big a/s1 a/s2 a/s3 \
+		a/hole1 b b/middle b/prefix b/big b/hole2
+	"$build/tools/tar2layer" -c zstd -j 1 "$TMP/dups.tar" "$TMP/d1" >/dev/null
+	"$build/tools/tar2layer" -c zstd -j 4 "$TMP/dups.tar" "$TMP/d4" >/dev/null
+	cmp "$TMP/d1" "$TMP/d4"
+	assert_mount_matches "$TMP/d1" "$src"
+	# Random data does not compress: big and middle once each (3 MB each) and prefix's
+	# tail, where storing every file would take 11 MB.
+	size=$(stat -c %s "$TMP/d1")
+	echo "image: $size bytes"
+	[ "$size" -lt 6200000 ]
+}
+
 @test "squashfs: every name in a 1500-entry directory is found by the kernel" {
 	"$DRIVER" -c zstd "$SRC" "$TMP/img"
 	# Large enough for the extended directory inode and its index.

@@ -523,6 +523,112 @@ static void test_add_xattr(void **state)
 	img_free(m);
 }
 
+/* A file with the given bytes, written in uneven pieces. */
+static void add_bytes(struct img *m, const char *path, const uint8_t *buf, size_t size)
+{
+	struct sqfs_attr a = { .mode = S_IFREG | 0644 };
+	struct berr *err = NULL;
+	size_t off = 0;
+
+	assert_int_equal(sqfs_file_begin(m->w, path, &a, &err), 0);
+	while (off < size) {
+		size_t n = (off / 5 + 1000) % 3000 + 1;
+
+		if (n > size - off)
+			n = size - off;
+		assert_int_equal(sqfs_file_write(m->w, off, buf + off, n, &err), 0);
+		off += n;
+	}
+	assert_int_equal(sqfs_file_end(m->w, size, &err), 0);
+	assert_null(err);
+}
+
+struct reg_inode {
+	uint32_t start, frag, off, size, blocks[4];
+};
+
+/* The basic regular-file inodes of a flat gzip image, in name order (inodes 1, 2, ...). */
+static void reg_inodes(const struct img *m, struct reg_inode *out, int n)
+{
+	uint8_t blk[8192];
+	const uint8_t *p = blk;
+	struct sb s;
+
+	sb_parse(m->data, &s);
+	meta_read(m, s.inode_table, blk);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(le(p, 2), 2);
+		assert_int_equal(le(p + 12, 4), i + 1);
+		out[i].start = (uint32_t) le(p + 16, 4);
+		out[i].frag = (uint32_t) le(p + 20, 4);
+		out[i].off = (uint32_t) le(p + 24, 4);
+		out[i].size = (uint32_t) le(p + 28, 4);
+		p += 32;
+		for (uint32_t k = 0; k < out[i].size / 4096; k++, p += 4)
+			out[i].blocks[k] = (uint32_t) le(p, 4);
+	}
+}
+
+/* Identical files share their data; a file whose blocks start another file's run shares them
+ * and keeps its own tail; one that differs in the middle gets all of its blocks stored, the
+ * same bytes as before the difference. Same bytes with 1 thread or 3. */
+static void test_duplicates(void **state)
+{
+	struct sqfs_options o = { .comp = SQFS_COMP_GZIP, .block_size = 4096, .threads = 1 };
+	enum { A = 3 * 4096 + 100 };
+	uint8_t *a = malloc(A), *d = malloc(A), c[A], small[500], blk[4096];
+	struct reg_inode r[6];
+	struct img *m[2];
+	uLongf len = sizeof(blk);
+	uint32_t seed = 7;
+
+	(void) state;
+	assert_non_null(a);
+	assert_non_null(d);
+	for (size_t i = 0; i < A; i++) {
+		seed = seed * 1103515245 + 12345;
+		a[i] = (uint8_t) ((seed >> 16) % 16 + 'a'); /* compressible, never all zero */
+	}
+	memcpy(c, a, A);
+	c[A - 1] ^= 1;
+	memcpy(d, a, A);
+	d[4096 + 7] ^= 1;
+	memset(small, 's', sizeof(small));
+	for (int t = 0; t < 2; t++) {
+		m[t] = img_new(&o);
+		add_bytes(m[t], "a", a, A);
+		add_bytes(m[t], "b", a, A);
+		add_bytes(m[t], "c", c, A);
+		add_bytes(m[t], "d", d, A);
+		add_bytes(m[t], "e", small, sizeof(small));
+		add_bytes(m[t], "f", small, sizeof(small));
+		img_finish(m[t]);
+		o.threads = 3;
+	}
+	assert_int_equal(m[0]->size, m[1]->size);
+	assert_memory_equal(m[0]->data, m[1]->data, m[0]->size);
+	reg_inodes(m[0], r, 6);
+	assert_int_equal(r[1].start, r[0].start);
+	assert_int_equal(r[1].frag, r[0].frag);
+	assert_int_equal(r[1].off, r[0].off);
+	assert_memory_equal(r[1].blocks, r[0].blocks, sizeof(r[0].blocks));
+	assert_int_equal(r[2].start, r[0].start);
+	assert_true(r[2].frag != r[0].frag || r[2].off != r[0].off);
+	assert_true(r[3].start > r[0].start);
+	assert_int_equal(r[3].blocks[0], r[0].blocks[0]);
+	assert_memory_equal(m[0]->data + r[3].start, m[0]->data + r[0].start, r[0].blocks[0]);
+	assert_int_equal(uncompress(blk, &len, m[0]->data + r[3].start + r[3].blocks[0],
+				    r[3].blocks[1]), Z_OK);
+	assert_int_equal(len, 4096);
+	assert_memory_equal(blk, d + 4096, 4096);
+	assert_int_equal(r[5].frag, r[4].frag);
+	assert_int_equal(r[5].off, r[4].off);
+	img_free(m[0]);
+	img_free(m[1]);
+	free(a);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_inode_fields),
 		cmocka_unit_test(test_file_misuse),
 		cmocka_unit_test(test_add_xattr),
+		cmocka_unit_test(test_duplicates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
