@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 		perror("sqfs_from_dir: walk");
 		return 1;
 	}
-	fd = open(argv[optind + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(argv[optind + 1], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		perror("sqfs_from_dir: open output");
 		return 1;
