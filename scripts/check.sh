@@ -145,6 +145,13 @@ for suite in "${suites[@]}"; do
 			count_tap <<<"not ok - static build for the guest"
 			continue
 		fi
+		# Test images for the guest are made here: the guest has no umoci.
+		mkdir -p "$O/qemu-images"
+		if ! scripts/mktestimage.sh "$O/qemu-images/app.tar" app:1 >"$logdir/mktestimage.log" 2>&1; then
+			tail -n 20 "$logdir/mktestimage.log" | sed 's/^/#   /'
+			count_tap <<<"not ok - make the guest's test image"
+			continue
+		fi
 		run_tap qemu env BUILD="$top/$O" BERTH_BIN="$top/$O/static/berth" tests/qemu/run.sh
 		;;
 	*)

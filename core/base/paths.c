@@ -146,6 +146,37 @@ int paths_volume(char *buf, size_t size, const char *name)
 	return fmt(buf, size, "%s/volumes/%s/_data", root_dir, name);
 }
 
+int paths_volumes_dir(char *buf, size_t size)
+{
+	return fmt(buf, size, "%s/volumes", root_dir);
+}
+
+int paths_volume_dir(char *buf, size_t size, const char *name)
+{
+	if (component(name) < 0)
+		return -1;
+	return fmt(buf, size, "%s/volumes/%s", root_dir, name);
+}
+
+int paths_volume_file(char *buf, size_t size, const char *name, const char *file)
+{
+	if (component(name) < 0 || component(file) < 0)
+		return -1;
+	return fmt(buf, size, "%s/volumes/%s/%s", root_dir, name, file);
+}
+
+int paths_container_file(char *buf, size_t size, const char *id, const char *file)
+{
+	if (component(id) < 0 || component(file) < 0)
+		return -1;
+	return fmt(buf, size, "%s/containers/%s/%s", root_dir, id, file);
+}
+
+int paths_containers_lock(char *buf, size_t size)
+{
+	return fmt(buf, size, "%s/containers/.lock", root_dir);
+}
+
 int paths_state(char *buf, size_t size)
 {
 	return fmt(buf, size, "%s/state.json", root_dir);

@@ -23,6 +23,13 @@ int paths_refs(char *buf, size_t size);                        /* refs.json */
 int paths_containers_dir(char *buf, size_t size);
 int paths_container(char *buf, size_t size, const char *id);  /* containers/<id> */
 int paths_volume(char *buf, size_t size, const char *name);   /* volumes/<name>/_data */
+int paths_volumes_dir(char *buf, size_t size);                 /* volumes */
+int paths_volume_dir(char *buf, size_t size, const char *name); /* volumes/<name> */
+/* volumes/<name>/<file>: meta.json, _data.tmp */
+int paths_volume_file(char *buf, size_t size, const char *name, const char *file);
+/* containers/<id>/<file>: config.json, state.json */
+int paths_container_file(char *buf, size_t size, const char *id, const char *file);
+int paths_containers_lock(char *buf, size_t size);             /* containers/.lock */
 int paths_state(char *buf, size_t size);                       /* state.json */
 int paths_tmp_dir(char *buf, size_t size);                     /* tmp */
 int paths_partial(char *buf, size_t size, const char *hex);   /* tmp/<hex>.partial */

@@ -52,6 +52,15 @@ int cmd_tag(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_config(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_version(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_run_opts[];
+int cmd_volume(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_ps(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_rm(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_container(struct cli_ctx *ctx, int argc, char **argv);
+/* `berth container inspect`: containers only, no fallback to images. */
+int cmd_container_inspect(struct cli_ctx *ctx, int argc, char **argv);
 
 extern const struct cli_opt cmd_check_opts[];
 extern const struct cli_opt cmd_config_opts[];
@@ -63,6 +72,9 @@ extern const struct cli_opt cmd_save_opts[];
 extern const struct cli_opt cmd_store_opts[];
 extern const struct cli_opt cmd_system_opts[];
 extern const struct cli_opt cmd_tag_opts[];
+extern const struct cli_opt cmd_ps_opts[];
+extern const struct cli_opt cmd_rm_opts[];
+extern const struct cli_opt cmd_inspect_opts[];
 
 /* Shared by the image commands (cmd_images.c, cmd_load.c). */
 struct store_refs;
@@ -71,6 +83,8 @@ struct berr;
 /* Docker's human sizes ("7.05MB") and ages ("2 days ago"; t < 0: "N/A"). */
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
 void cli_human_since(int64_t t, char *buf, size_t size);
+/* Print "WARNING! <warning>" and ask "[y/N]" (prune commands); EOF on stdin is no. */
+bool cli_confirm(const char *warning);
 /* Load refs.json; returns EXIT_OK or the reported error's exit status. */
 int cli_load_refs(struct store_refs *refs);
 /* [store] settings as squashfs writer options; errors for settings not available. */

@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "image/image.h"
 #include "image/manifest.h"
+#include "runtime/record.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -223,6 +224,30 @@ static void mark(const struct digest *d, int depth, struct dset *blobs, struct d
 	manifest_free(&m);
 }
 
+/* Images that container records were made from stay, named or not: a stopped container
+ * must be able to start again. */
+static void mark_container_images(struct dset *blobs, struct dset *layers, bool *incomplete)
+{
+	char (*hex)[REC_ID_LEN + 1] = NULL;
+	struct berr *e = NULL;
+	size_t n = 0;
+
+	if (rec_image_roots(&hex, &n, &e) < 0) {
+		/* Without the records we cannot tell what they need: keep everything. */
+		log_warn("container records cannot be read (%s): blobs and layers are kept", e->msg);
+		berr_free(e);
+		*incomplete = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct digest d;
+		memcpy(d.hex, hex[i], sizeof(d.hex));
+		if (store_exists(&d))
+			mark(&d, 0, blobs, layers, incomplete);
+	}
+	free(hex);
+}
+
 int gc_reach_load(const struct store_refs *refs, bool skip_dangling, struct gc_reach *out,
 		  struct berr **err)
 {
@@ -235,6 +260,7 @@ int gc_reach_load(const struct store_refs *refs, bool skip_dangling, struct gc_r
 			continue;
 		mark(&refs->v[i].digest, 0, &blobs, &layers, &out->incomplete);
 	}
+	mark_container_images(&blobs, &layers, &out->incomplete);
 	if (blobs.n > 1)
 		qsort(blobs.v, blobs.n, sizeof(*blobs.v), cmp_digest);
 	if (layers.n > 1)

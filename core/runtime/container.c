@@ -291,12 +291,22 @@ static int setup_root(const struct rt_config *c, struct berr **err)
 	}
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
 	 * container with nothing of the host's file system. */
-	if (fchdir(rootfd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
-		berr_make(err, errno, "pivot_root into `%s`", c->rootfs);
+	if (fchdir(rootfd) < 0) {
+		berr_make(err, errno, "enter `%s`", c->rootfs);
 		goto out;
 	}
-	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
-		berr_make(err, errno, "detach the old root");
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
+			berr_make(err, errno, "detach the old root");
+			goto out;
+		}
+	} else if (errno == EINVAL && mount(".", "/", NULL, MS_MOVE, NULL) == 0 && chroot(".") == 0 &&
+		   chdir("/") == 0) {
+		/* The host runs from its initramfs (berth as PID 1 before a switch_root), which
+		 * pivot_root refuses: move the root over "/" instead. The old root is then out of
+		 * reach through the mount table; the mount namespace still holds it. */
+	} else {
+		berr_make(err, errno, "pivot_root into `%s`", c->rootfs);
 		goto out;
 	}
 	if (c->cwd && chdir(c->cwd) < 0) {

@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# `berth run` as a Docker user meets it: the seed's ENTRYPOINT/CMD example, exit statuses,
+# environment, users, limits enforced by cgroups, volumes that outlive containers, isolation.
+# After every test no mount, loop device, cgroup or process of the test's data root remains.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+# Images made once per file with umoci: `app:1` (busybox, a passwd with user app, ENV,
+# WORKDIR, a VOLUME with content, ENTRYPOINT ["ls","-l"] and CMD ["data"] as in the seed).
+setup_file() {
+	[ "$(id -u)" = 0 ] || return 0
+	command -v umoci >/dev/null && command -v skopeo >/dev/null && [ -x /bin/busybox ] || return 0
+	local ref=$BATS_FILE_TMPDIR/ref r=$BATS_FILE_TMPDIR/ref/bundle
+	mkdir -p "$ref"
+	umoci init --layout "$ref/oci" >/dev/null
+	umoci new --image "$ref/oci:app:1" >/dev/null
+	umoci unpack --image "$ref/oci:app:1" "$r" >/dev/null
+	mkdir -p "$r/rootfs/bin" "$r/rootfs/etc" "$r/rootfs/data/seed" "$r/rootfs/usr/lib" "$r/rootfs/srv" "$r/rootfs/tmp"
+	cp /bin/busybox "$r/rootfs/bin/"
+	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$r/rootfs/bin/$a"; done
+	printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$r/rootfs/etc/passwd"
+	printf 'root:x:0:\napp:x:1000:\nstaff:x:50:app\n' >"$r/rootfs/etc/group"
+	echo 'from the image' >"$r/rootfs/srv/content"
+	echo seed >"$r/rootfs/data/seed/file"
+	chmod 1777 "$r/rootfs/tmp"
+	umoci repack --image "$ref/oci:app:1" "$r" >/dev/null
+	umoci config --image "$ref/oci:app:1" --config.entrypoint ls --config.entrypoint -l \
+		--config.cmd data --config.env GREETING=hello --config.env PATH=/bin \
+		--config.workingdir / --config.volume /srv >/dev/null
+	skopeo --insecure-policy copy -q "oci:$ref/oci:app:1" "docker-archive:$ref/app.tar:app:1" >/dev/null
+	export APP_TAR=$ref/app.tar
+}
+
+setup() {
+	require_root
+	[ -n "${APP_TAR:-}" ] || skip "umoci, skopeo or busybox-static is missing (scripts/deps.sh)"
+	berth_setup
+	"$BERTH" load -q -i "$APP_TAR"
+}
+
+teardown() {
+	[ -n "${BERTH_ROOT:-}" ] || return 0
+	# Nothing of this data root may stay mounted, looped or in a cgroup.
+	local leftovers
+	leftovers=$(grep -c "$TMP" /proc/self/mountinfo || true)
+	for m in $(grep "$TMP" /proc/self/mountinfo | awk '{ print $5 }' | sort -r); do umount -l "$m" 2>/dev/null; done
+	[ "$leftovers" = 0 ] || { echo "mounts left behind: $leftovers"; berth_teardown; return 1; }
+	[ -z "$(losetup -a | grep "$TMP")" ]
+	[ -z "$(find /sys/fs/cgroup -path '*/berth/*' -mindepth 1 -type d 2>/dev/null)" ]
+	berth_teardown
+}
+
+@test "run: the seed's ENTRYPOINT [\"ls\",\"-l\"] with CMD [\"data\"]" {
+	run "$BERTH" run --rm app:1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"seed"* ]]        # ls -l data
+	run "$BERTH" run --rm app:1 usr    # arguments replace CMD: ls -l usr
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"lib"* ]]
+	[[ "$output" != *"seed"* ]]
+}
+
+@test "run: --entrypoint replaces ENTRYPOINT and clears CMD" {
+	run "$BERTH" run --rm --entrypoint echo app:1
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	run "$BERTH" run --rm --entrypoint echo app:1 hi there
+	[ "$output" = "hi there" ]
+}
+
+@test "run: exit statuses are the container's own, 125, 126 and 127" {
+	run "$BERTH" run --rm --entrypoint sh app:1 -c 'exit 3'
+	[ "$status" -eq 3 ]
+	run -127 "$BERTH" run --rm --entrypoint nosuch app:1
+	[[ "$output" == *"executable file not found"* ]]
+	run -126 "$BERTH" run --rm --entrypoint /srv/content app:1
+	run -125 "$BERTH" run --rm nosuchimage:1
+	run -125 "$BERTH" run --rm --network bridge app:1
+	[[ "$output" == *"bridge"* ]]
+	run -2 "$BERTH" run --rm --memory lots app:1
+}
+
+@test "run: environment from the image, -e and --env-file; working dir made if missing" {
+	printf '# comment\nFROM_FILE=yes\nGREETING=overridden-by-e\n' >"$TMP/env"
+	run "$BERTH" run --rm --entrypoint sh --env-file "$TMP/env" -e GREETING=hi -e EXTRA=1 -w /new/dir \
+		app:1 -c 'echo $GREETING $FROM_FILE $EXTRA $(pwd) $HOME'
+	[ "$status" -eq 0 ]
+	[ "$output" = "hi yes 1 /new/dir /root" ]
+}
+
+@test "run: user by name and by number, with supplementary groups" {
+	run "$BERTH" run --rm --entrypoint id -u app app:1
+	[ "$output" = "uid=1000(app) gid=1000(app) groups=50(staff),1000(app)" ] || [[ "$output" == "uid=1000(app) gid=1000(app)"* ]]
+	run "$BERTH" run --rm --entrypoint id -u 1234:50 app:1
+	[[ "$output" == "uid=1234 gid=50(staff)"* ]]
+	run -125 "$BERTH" run --rm -u nobody-here app:1
+	[[ "$output" == *"unable to find user nobody-here"* ]]
+}
+
+@test "run: a memory cap is enforced: the hog is OOM-killed, 137, OOMKilled in inspect" {
+	run "$BERTH" run --name hog -m 16m --entrypoint sh app:1 -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo done'
+	[ "$status" -eq 137 ]
+	run "$BERTH" inspect hog
+	echo "$output" | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["State"]; assert s["OOMKilled"] is True and s["ExitCode"] == 137, s'
+	"$BERTH" rm hog
+}
+
+@test "run: pids limit and cpu quota are set in the container's cgroup" {
+	# Five processes at most: the shell and four sleeps; the fifth fork fails.
+	run "$BERTH" run --rm --pids-limit 5 --entrypoint sh app:1 -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"can't fork: Resource temporarily unavailable"* ]]
+	run "$BERTH" run --rm --pids-limit 20 --entrypoint sh app:1 -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
+	[ "$status" -eq 0 ]
+	run "$BERTH" run --rm --cpus 0.5 --entrypoint sh app:1 -c 'cat /proc/self/cgroup'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/berth/"* ]]
+}
+
+@test "run: --read-only root and a :ro bind refuse writes" {
+	mkdir "$TMP/hostdir"
+	run "$BERTH" run --rm --read-only --entrypoint sh app:1 -c 'touch /x 2>/dev/null && echo wrote || echo refused'
+	[ "$output" = refused ]
+	run "$BERTH" run --rm -v "$TMP/hostdir:/h:ro" --entrypoint sh app:1 -c 'touch /h/x 2>/dev/null && echo wrote || echo refused'
+	[ "$output" = refused ]
+	[ ! -e "$TMP/hostdir/x" ]
+}
+
+@test "run: a named volume outlives the container and is filled from the image once" {
+	run "$BERTH" run --name writer -v appdata:/srv --entrypoint sh app:1 -c 'cat /srv/content; echo mine > /srv/mine'
+	[ "$status" -eq 0 ]
+	[ "$output" = "from the image" ]
+	"$BERTH" rm writer
+	run "$BERTH" run --rm -v appdata:/srv --entrypoint cat app:1 /srv/mine
+	[ "$output" = mine ]
+	run "$BERTH" volume ls -q
+	[ "$output" = appdata ]
+	"$BERTH" volume rm appdata
+}
+
+@test "run: anonymous volumes (image VOLUME, -v /path) go with --rm" {
+	run "$BERTH" run --rm -v /scratch --entrypoint sh app:1 -c 'echo x > /scratch/f; cat /srv/content'
+	[ "$output" = "from the image" ]
+	run "$BERTH" volume ls -q
+	[ -z "$output" ]
+}
+
+@test "run: isolation: own processes, no mount, no module loading, no unshare, default caps" {
+	run "$BERTH" run --rm --entrypoint sh app:1 -c '
+		ps -o pid | tail -n +2 | wc -l
+		mount -t tmpfs none /mnt 2>/dev/null && echo mounted || echo no-mount
+		unshare -m true 2>/dev/null && echo unshared || echo no-unshare
+		insmod /nonexistent.ko 2>&1 | grep -qi "not permitted\|no such" && echo no-insmod
+		grep CapEff /proc/self/status'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" -le 4 ]
+	[ "${lines[1]}" = no-mount ]
+	[ "${lines[2]}" = no-unshare ]
+	[ "${lines[4]}" = "CapEff:	00000000a80425fb" ]
+}
+
+@test "run: --network none has only loopback; --network host sees the host's links" {
+	run "$BERTH" run --rm --network none --entrypoint ls app:1 /sys/class/net
+	[ "$output" = lo ]
+	run "$BERTH" run --rm --network host --entrypoint ls app:1 /sys/class/net
+	[ "$output" = "$(ls /sys/class/net)" ]
+}
+
+@test "run: the container's record: ps -a shows it exited, rm removes it" {
+	"$BERTH" run --name rec1 --entrypoint true app:1
+	run "$BERTH" ps -a
+	[[ "$output" == *"Exited (0)"*"rec1"* ]]
+	run "$BERTH" rm rec1
+	[ "$status" -eq 0 ]
+	run "$BERTH" ps -aq
+	[ -z "$output" ]
+}
