@@ -376,7 +376,7 @@ static int parse_mount(struct jp *p, json_t *m, struct rec_mount *out)
 
 static int parse_config(struct jp *p, json_t *root, struct rec_config *c)
 {
-	_cleanup_free_ char *id = NULL, *name = NULL, *created = NULL;
+	_cleanup_free_ char *id = NULL, *name = NULL;
 	json_t *mounts, *labels, *rp;
 	json_int_t v;
 

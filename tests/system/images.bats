@@ -492,7 +492,7 @@ EOF
 @test "load killed at random moments leaves a store that verifies and still mounts" {
 	berth_load -q -i "$REF/oci.tar"
 	"$BERTH" rmi multi:1.0 >/dev/null
-	for i in $(seq 1 10); do
+	for i in $(seq 1 20); do
 		delay=$(printf '0.%03d' $((RANDOM % 150 + 5)))
 		timeout -s KILL "$delay" "$BERTH" load -q -i "$REF/multi-docker.tar" || true
 		run "$BERTH" store verify
@@ -513,6 +513,43 @@ EOF
 	run "$BERTH" store verify
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"note  blobs"* ]]
+}
+
+@test "image prune killed at random moments leaves a store that verifies and still mounts" {
+	berth_load -q -i "$REF/docker.tar"
+	# Something for each prune to remove: the layout's images loaded without names.
+	mkdir "$TMP/lay"
+	tar -C "$TMP/lay" -xf "$REF/oci.tar"
+	python3 - "$TMP/lay/index.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+for m in d["manifests"]:
+    m.pop("annotations", None)
+json.dump(d, open(p, "w"))
+PY
+	(cd "$TMP/lay" && tar -cf "$TMP/untagged.tar" oci-layout index.json blobs)
+	for i in $(seq 1 20); do
+		"$BERTH" load -q -i "$TMP/untagged.tar"
+		"$BERTH" images | grep -q '<none>'
+		# The layers of the multi-layer image are unique to it: they are what prune removes.
+		delay=$(printf '0.%03d' $((RANDOM % 60 + 1)))
+		timeout -s KILL "$delay" "$BERTH" image prune -f >/dev/null 2>&1 || true
+		run "$BERTH" store verify
+		echo "prune killed after ${delay}s: $output"
+		if [ "$status" -ne 0 ]; then
+			! printf '%s\n' "$output" | grep -Eq '^(blob|layer|image) '
+			run "$BERTH" store verify --repair
+			[ "$status" -eq 0 ]
+		fi
+		# The image still named is whole.
+		"$BERTH" image mount busybox:1.0 "$TMP/mnt"
+		[ "$("$TMP/mnt/bin/busybox" cat "$TMP/mnt/etc/keep")" = keep ]
+		"$BERTH" image umount "$TMP/mnt"
+	done
+	"$BERTH" image prune -f >/dev/null
+	run "$BERTH" store verify
+	[ "$status" -eq 0 ]
 }
 
 @test "help for the image commands fits 80 columns" {
