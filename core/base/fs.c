@@ -329,3 +329,53 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct b
 	*out = steal_ptr(&buf);
 	return 0;
 }
+
+static uint64_t tree_size(int at, const char *name, int depth)
+{
+	struct stat st;
+	uint64_t total = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode) || depth > 256)
+		return S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			total += tree_size(dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+	return total;
+}
+
+uint64_t fs_tree_size_at(int dirfd, const char *name)
+{
+	return tree_size(dirfd, name, 0);
+}
+
+int fs_move_aside(const char *path, const char *trash, struct berr **err)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (str_copy(parent, sizeof(parent), trash) < 0)
+		return berr_make(err, ENAMETOOLONG, "move `%s` aside", path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (fs_mkdir_p(parent, 0700, err) < 0)
+			return -1;
+	}
+	if (fs_rm_rf(trash, err) < 0)
+		return -1;
+	if (rename(path, trash) < 0)
+		return berr_make(err, errno, "rename `%s` to `%s`", path, trash);
+	return fs_fsync_parent(path, err);
+}

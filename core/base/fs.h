@@ -3,6 +3,7 @@
 #define BERTH_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct berr;
@@ -26,6 +27,16 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berr **err);
  * `path` is not an error. */
 int fs_rm_rf(const char *path, struct berr **err);
 int fs_rm_rf_at(int dirfd, const char *name, struct berr **err);
+
+/* Removing a tree is not atomic, a rename is: move `path` to `trash` (a name under tmp/, whose
+ * parent is made if missing; a leftover there is removed first) and make the rename durable.
+ * After a power cut the tree is either where it was or in tmp/, which repair sweeps. The
+ * caller then deletes `trash` with fs_rm_rf. */
+int fs_move_aside(const char *path, const char *trash, struct berr **err);
+
+/* Bytes of regular-file data in the tree `name` under `dirfd` (or the file itself), never
+ * following symlinks; unreadable parts count as 0. For `df` and prune reports. */
+uint64_t fs_tree_size_at(int dirfd, const char *name);
 
 /* Read a whole file of at most `max` bytes into a NUL-terminated malloc'd buffer. A larger file
  * is an error (EFBIG), so outside input never makes us allocate without bound. */

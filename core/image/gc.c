@@ -1,6 +1,7 @@
 /* Store garbage collection: mark what refs.json reaches, sweep blobs, layer files and tmp/.
  * The kernel's mount table, not a record of ours, says which layers are in use. */
 #include "image/gc.h"
+#include "image/layer.h"
 #include "base/err.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -325,31 +326,6 @@ static void removed(const struct gc_opts *o, struct gc_stats *st, enum gc_kind k
 		o->on_remove(o->data, kind, name, size);
 }
 
-static uint64_t tree_size(int at, const char *name, int depth)
-{
-	struct stat st;
-	uint64_t total = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode) || depth > 64)
-		return S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			total += tree_size(dirfd(d), de->d_name, depth + 1);
-	closedir(d);
-	return total;
-}
-
 static int sweep_blobs(const struct gc_reach *r, const struct gc_opts *o, struct gc_stats *st,
 		       struct berr **err)
 {
@@ -415,17 +391,11 @@ static int sweep_layers(const struct gc_reach *r, const struct gc_opts *o, struc
 		}
 		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		size = S_ISDIR(sb.st_mode) ? tree_size(dirfd(d), de->d_name, 0) : (uint64_t) sb.st_size;
+		size = S_ISDIR(sb.st_mode) ? fs_tree_size_at(dirfd(d), de->d_name) : (uint64_t) sb.st_size;
 		if (!o->dry_run) {
 			if (S_ISDIR(sb.st_mode)) {
-				/* A rename is atomic, a recursive removal is not: move the tree
-				 * out of layers/ first, so a power cut never leaves half a layer. */
-				char tmp[PATH_MAX], name[DIGEST_HEX_LEN + 16];
-				snprintf(name, sizeof(name), "%s.rm.tmp", chain.hex);
-				if (paths_tmp_file(tmp, sizeof(tmp), name) < 0 ||
-				    renameat(dirfd(d), de->d_name, AT_FDCWD, tmp) < 0 ||
-				    fs_rm_rf(tmp, err) < 0) {
-					ret = berr_make(err, errno, "remove layer `%s`", de->d_name);
+				if (layer_remove(&chain, err) < 0) {
+					ret = berr_wrap(err, "remove layer `%s`", de->d_name);
 					break;
 				}
 			} else if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
@@ -463,7 +433,7 @@ static int sweep_tmp(const struct gc_opts *o, struct gc_stats *st, struct berr *
 			continue;
 		if (gc_tmp_is_partial(de->d_name) && !o->partials)
 			continue;
-		size = tree_size(dirfd(d), de->d_name, 0);
+		size = fs_tree_size_at(dirfd(d), de->d_name);
 		if (!o->dry_run && fs_rm_rf_at(dirfd(d), de->d_name, err) < 0) {
 			ret = -1;
 			break;

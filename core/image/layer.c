@@ -861,9 +861,7 @@ int layer_remove(const struct digest *chain_id, struct berr **err)
 	snprintf(name, sizeof(name), "%s.rm.tmp", chain_id->hex);
 	if (paths_tmp_file(tmp, sizeof(tmp), name) < 0)
 		return berr_make(err, errno, "layer tmp path");
-	if (rename(path, tmp) < 0)
-		return berr_make(err, errno, "move `%s` out of the store", path);
-	if (fs_fsync_parent(path, err) < 0)
+	if (fs_move_aside(path, tmp, err) < 0)
 		return -1;
 	return fs_rm_rf(tmp, err);
 }

@@ -685,31 +685,6 @@ out:
 	return ret;
 }
 
-static uint64_t tree_size(int at, const char *name, int depth)
-{
-	struct stat st;
-	uint64_t total = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode) || depth > 128)
-		return S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			total += tree_size(dirfd(d), de->d_name, depth + 1);
-	closedir(d);
-	return total;
-}
-
 /* SIGKILL the recorded process, if it is still the one recorded, and wait until it is gone
  * (or a zombie: its parent reaps it). */
 static int kill_and_wait(const struct rec *r, struct berr **err)
@@ -731,7 +706,7 @@ static int kill_and_wait(const struct rec *r, struct berr **err)
 int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct berr **err)
 {
 	struct rec_list l = { 0 };
-	char src[PATH_MAX], dst[PATH_MAX], tmpdir[PATH_MAX], name[REC_ID_LEN + 8];
+	char src[PATH_MAX], dst[PATH_MAX], name[REC_ID_LEN + 8];
 	char **anon = NULL;
 	size_t n_anon = 0;
 	struct rec *r;
@@ -755,26 +730,19 @@ int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct 
 			goto out;
 	}
 	snprintf(name, sizeof(name), "%s.rm", r->cfg.id);
-	if (paths_container(src, sizeof(src), r->cfg.id) < 0 || paths_tmp_file(dst, sizeof(dst), name) < 0 ||
-	    paths_tmp_dir(tmpdir, sizeof(tmpdir)) < 0) {
+	if (paths_container(src, sizeof(src), r->cfg.id) < 0 || paths_tmp_file(dst, sizeof(dst), name) < 0) {
 		berr_make(err, errno, "container path");
 		goto out;
 	}
 	/* Out of containers/ in one rename: after a power cut the record is either whole or
 	 * gone, and what is left in tmp/ is garbage the GC sweeps. */
-	if (fs_mkdir_p(tmpdir, 0700, err) < 0 || fs_rm_rf(dst, err) < 0)
-		goto out;
-	if (rename(src, dst) < 0) {
-		berr_make(err, errno, "rename `%s` to `%s`", src, dst);
-		goto out;
-	}
-	if (fs_fsync_parent(src, err) < 0)
+	if (fs_move_aside(src, dst, err) < 0)
 		goto out;
 	if (out) {
 		memcpy(out->id, r->cfg.id, REC_ID_LEN + 1);
 		/* The container's writable layer, as Docker counts it. */
 		int fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		out->size = fd >= 0 ? tree_size(fd, "upper", 0) : 0;
+		out->size = fd >= 0 ? fs_tree_size_at(fd, "upper") : 0;
 		if (fd >= 0)
 			close(fd);
 	}

@@ -394,53 +394,23 @@ void vol_ids_free(char **ids, size_t n)
 	free(ids);
 }
 
-static uint64_t tree_size(int at, const char *name, int depth)
-{
-	struct stat st;
-	uint64_t total = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode) || depth > COPY_DEPTH_MAX)
-		return S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			total += tree_size(dirfd(d), de->d_name, depth + 1);
-	closedir(d);
-	return total;
-}
-
 /* Move volumes/<name> into tmp/ in one rename (it is gone at once, whole), then delete it. */
 static int remove_dir(const char *name, uint64_t *size, struct berr **err)
 {
-	char src[PATH_MAX], dst[PATH_MAX], tmpdir[PATH_MAX], tmpname[VOL_NAME_MAX + 16];
+	char src[PATH_MAX], dst[PATH_MAX], tmpname[VOL_NAME_MAX + 16];
 	struct berr *e = NULL;
 
 	snprintf(tmpname, sizeof(tmpname), "vol-%s.rm", name);
-	if (paths_volume_dir(src, sizeof(src), name) < 0 || paths_tmp_dir(tmpdir, sizeof(tmpdir)) < 0 ||
-	    paths_tmp_file(dst, sizeof(dst), tmpname) < 0)
+	if (paths_volume_dir(src, sizeof(src), name) < 0 || paths_tmp_file(dst, sizeof(dst), tmpname) < 0)
 		return berr_make(err, errno, "volume path");
 	if (size) {
 		/* The data, as Docker counts it: not our meta.json. */
 		int fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		*size = fd >= 0 ? tree_size(fd, "_data", 0) : 0;
+		*size = fd >= 0 ? fs_tree_size_at(fd, "_data") : 0;
 		if (fd >= 0)
 			close(fd);
 	}
-	if (fs_mkdir_p(tmpdir, 0700, err) < 0 || fs_rm_rf(dst, err) < 0)
-		return -1;
-	if (rename(src, dst) < 0)
-		return berr_make(err, errno, "rename `%s` to `%s`", src, dst);
-	if (fs_fsync_parent(src, err) < 0)
+	if (fs_move_aside(src, dst, err) < 0)
 		return -1;
 	if (fs_rm_rf(dst, &e) < 0) {
 		log_warn("volume %s removed, but its files stay in tmp/ until the next prune: %s", name,
