@@ -54,6 +54,15 @@ int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_version(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_run_opts[];
+int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_start(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_start_opts[];
+/* cmd_run.c: `run` is `create` then `start -a`. run_main parses run's options and creates the
+ * container, then (do_start) runs it in the foreground or (create) prints its id; the exit
+ * status to give. run_start_record runs a recorded container in the foreground. */
+struct rec;
+int run_main(struct cli_ctx *ctx, int argc, char **argv, bool do_start);
+int run_start_record(struct cli_ctx *ctx, const struct rec *rec, bool interactive);
 int cmd_volume(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ps(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rm(struct cli_ctx *ctx, int argc, char **argv);

@@ -8,6 +8,7 @@
 #include "image/image.h"
 #include "image/ref.h"
 #include "image/store.h"
+#include "runtime/record.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,30 @@ static int mounted_layer(const struct store_refs *after, const struct img *img)
 	}
 	berr_free(e);
 	gc_inuse_free(&inuse);
+	return found;
+}
+
+/* The short id of a container whose record was made from `top`, into id; false if none.
+ * Unreadable records cannot say: they do not block (the GC keeps what it cannot judge). */
+static bool used_by_container(const struct digest *top, char id[REC_SHORT_ID_LEN + 1])
+{
+	struct rec_list l = { 0 };
+	struct berr *e = NULL;
+	char ds[DIGEST_STR_SIZE];
+	bool found = false;
+
+	if (rec_list_load(&l, &e) < 0) {
+		berr_free(e);
+		return false;
+	}
+	digest_format(top, ds);
+	for (size_t i = 0; i < l.n && !found; i++) {
+		if (l.v[i].cfg.image_digest && strcmp(l.v[i].cfg.image_digest, ds) == 0) {
+			snprintf(id, REC_SHORT_ID_LEN + 1, "%.12s", l.v[i].cfg.id);
+			found = true;
+		}
+	}
+	rec_list_free(&l);
 	return found;
 }
 
@@ -101,6 +126,17 @@ static int remove_one(const char *s, const char *dreg, bool force, struct store_
 			named_left = true;
 	}
 	if (!named_left) {
+		char cid[REC_SHORT_ID_LEN + 1];
+
+		/* A container's image keeps its last name unless forced; forced, the name goes
+		 * and the image stays for the container (the GC keeps what records use). */
+		if (!force && used_by_container(&m.top, cid)) {
+			berr_make(err, 0, "conflict: unable to remove repository reference \"%s\" (must "
+				  "force) - container %s is using its referenced image %.12s", s, cid,
+				  have_img ? img.id.hex : m.top.hex);
+			conflict(err);
+			goto fail;
+		}
 		/* The last name goes: so does the image, dangling key included. */
 		img_dangling_key(&m.top, ds);
 		store_refs_remove(&after, ds);

@@ -19,6 +19,7 @@
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
+#include "runtime/tty.h"
 #include "runtime/user.h"
 #include "runtime/volume.h"
 
@@ -70,10 +71,10 @@ const struct cli_opt cmd_run_opts[] = {
 	{ O_LABEL, 'l', "label", "list", "Set meta data on a container" },
 	{ O_RESTART, 0, "restart", "string", "Restart policy (recorded; the supervisor acts on it)" },
 	{ O_INTERACTIVE, 'i', "interactive", NULL, "Keep STDIN open" },
-	{ O_TTY, 't', "tty", NULL, "Allocate a pseudo-TTY (not yet)" },
+	{ O_TTY, 't', "tty", NULL, "Allocate a pseudo-TTY" },
 	{ O_DETACH, 'd', "detach", NULL, "Run in the background (needs the supervisor: not yet)" },
 	{ O_PUBLISH, 'p', "publish", "list", "Publish a port (needs bridge networking: not yet)" },
-	{ O_INIT, 0, "init", NULL, "Run an init inside the container (not yet)" },
+	{ O_INIT, 0, "init", NULL, "Run an init inside the container that forwards signals and reaps processes" },
 	{ O_MOUNT, 0, "mount", "mount", "Attach a filesystem mount (not yet: use -v or --tmpfs)" },
 	{ O_VOLUMES_FROM, 0, "volumes-from", "list", "Mount volumes from a container (not yet)" },
 	{ O_ADD_HOST, 0, "add-host", "list", "Add a host-to-IP mapping (host:ip)" },
@@ -92,7 +93,7 @@ struct strlist {
 
 struct run_opts {
 	const char *name, *workdir, *entrypoint, *user, *hostname, *network, *restart, *stop_signal;
-	bool rm, read_only, privileged, nnp, interactive, entrypoint_set;
+	bool rm, read_only, privileged, nnp, interactive, tty, init, entrypoint_set;
 	struct strlist env, env_files, volumes, tmpfs, cap_add, cap_drop, labels, add_hosts, dns;
 	struct cg_limits limits;
 	struct rlimit_entry ulimits[RLIMIT_ENTRIES_MAX];
@@ -182,13 +183,13 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 		case O_LABEL: if (add(&o->labels, v, "--label", err) < 0) return -1; break;
 		case O_RESTART: o->restart = v; break;
 		case O_INTERACTIVE: o->interactive = true; break;
+		case O_TTY: o->tty = true; break;
+		case O_INIT: o->init = true; break;
 		case O_STOP_SIGNAL: o->stop_signal = v; break;
 		case O_ADD_HOST: if (add(&o->add_hosts, v, "--add-host", err) < 0) return -1; break;
 		case O_DNS: if (add(&o->dns, v, "--dns", err) < 0) return -1; break;
-		case O_TTY: return not_yet("-t (a pseudo-TTY)", err);
 		case O_DETACH: return not_yet("-d (detached containers need the supervisor)", err);
 		case O_PUBLISH: return not_yet("-p (published ports need bridge networking)", err);
-		case O_INIT: return not_yet("--init", err);
 		case O_MOUNT: return not_yet("--mount (use -v or --tmpfs)", err);
 		case O_VOLUMES_FROM: return not_yet("--volumes-from", err);
 		case O_DEVICE: return not_yet("--device", err);
@@ -523,175 +524,296 @@ static void forward(int sig)
 		kill(child_pid, sig);
 }
 
-int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+/* What starting a container needs: from the options (run, create) or from a record (start). */
+struct run_ctx {
+	struct run_opts o;
+	struct img img;
+	struct spec_process proc;
+	struct rec_config rc;
+	struct secc_filter filter;
+	uint64_t caps;
+	bool host_net;
+};
+
+static void run_ctx_free(struct run_ctx *r)
 {
-	struct run_opts o = { 0 };
-	struct berr *err = NULL;
+	secc_filter_free(&r->filter);
+	rec_config_free(&r->rc);
+	spec_process_free(&r->proc);
+	img_close(&r->img);
+}
+
+static int pick_network(struct cli_ctx *ctx, struct run_opts *o, bool *host_net, struct berr **err)
+{
+	o->network = o->network ? o->network : ctx->cfg.daemon.network;
+	if (strcmp(o->network, "host") != 0 && strcmp(o->network, "none") != 0) {
+		if (strcmp(o->network, "bridge") == 0 || strcmp(o->network, "default") == 0)
+			return not_yet("--network bridge", err);
+		return berr_usage(err, "--network `%s`: use host or none", o->network);
+	}
+	*host_net = strcmp(o->network, "host") == 0;
+	return 0;
+}
+
+/* Capabilities and the seccomp filter from the options. */
+static int security(struct run_ctx *r, struct berr **err)
+{
+	struct run_opts *o = &r->o;
+	struct caps_opts co = { o->cap_add.v, o->cap_add.n, o->cap_drop.v, o->cap_drop.n, o->privileged };
+
+	if (caps_compute(&co, caps_kernel_last(), &r->caps, err) < 0)
+		return -1;
+	return secc_filter_for(o->privileged && o->secc_mode == SECC_MODE_DEFAULT ? SECC_MODE_UNCONFINED
+										     : o->secc_mode,
+			       o->secc_path, r->caps, &r->filter, err);
+}
+
+/* The first half of `run`, and all of `create`: resolve the image, merge its config with the
+ * options, record the container and write its files. The record exists once this returns 0;
+ * if a later step fails, it is removed again. */
+static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **args, size_t n_args,
+		  struct berr **err)
+{
+	struct run_opts *o = &r->o;
 	struct store_refs refs = { 0 };
 	struct img_match match;
-	struct img img = { 0 };
-	struct spec_process proc = { 0 };
-	struct rec_config rc = { 0 };
-	struct rec_state st = { 0 };
 	struct cg_system sys;
-	struct cg_handle cgh = { 0 };
-	struct secc_filter filter = { 0 };
-	struct exec_data xd;
-	struct rt_config c = { .console_fd = -1, .stdio = { -1, -1, -1 } };
-	struct rt_child ch = { -1, -1 };
-	struct rt_mount *rtm = NULL;
-	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hosts[PATH_MAX],
-		resolv[PATH_MAX], hostname_file[PATH_MAX], opts[OVERLAY_OPTS_MAX], hostname[64];
-	const char **hexes = NULL;
-	bool host_net, created = false, cg_made = false, oom = false;
-	int ret = EXIT_BERTH, status = EXIT_BERTH, ws, devnull = -1;
-	uint64_t caps = 0;
-	struct args a;
+	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hostname[64];
+	int ret;
 
-	args_init(&a, cmd_run_opts, argc, argv, "berth run");
-	ret = parse_opts(&a, &o, &err);
-	if (ret == ARGS_HELP) {
-		command_usage(command_find("run"), stdout);
-		return EXIT_OK;
+	if (pick_network(ctx, o, &r->host_net, err) < 0)
+		return -1;
+	if ((ret = cli_load_refs(&refs)) != EXIT_OK) {
+		berr_make(err, 0, "the image store cannot be read");
+		(*err)->status = ret;
+		return -1;
 	}
-	if (ret < 0)
-		goto fail;
-	if (a.i >= argc) {
-		berr_usage(&err, "`berth run` needs an image; see `berth run --help`");
-		goto fail;
-	}
-	o.network = o.network ? o.network : ctx->cfg.daemon.network;
-	if (strcmp(o.network, "host") != 0 && strcmp(o.network, "none") != 0) {
-		if (strcmp(o.network, "bridge") == 0 || strcmp(o.network, "default") == 0)
-			not_yet("--network bridge", &err);
-		else
-			berr_usage(&err, "--network `%s`: use host or none", o.network);
-		goto fail;
-	}
-	host_net = strcmp(o.network, "host") == 0;
-
-	/* The image and what runs in it. */
-	if ((ret = cli_load_refs(&refs)) != EXIT_OK)
-		return ret;
-	if (img_resolve(&refs, argv[a.i], ctx->cfg.daemon.default_registry, &match, &err) < 0 ||
-	    img_open(&match.top, &img, &err) < 0) {
+	ret = img_resolve(&refs, image, ctx->cfg.daemon.default_registry, &match, err);
+	store_refs_free(&refs);
+	if (ret < 0 || img_open(&match.top, &r->img, err) < 0) {
 		/* Docker says "Unable to find image" and exits 125 when it cannot get one. */
-		if (err)
-			err->status = EXIT_BERTH;
-		goto fail;
+		if (err && *err)
+			(*err)->status = EXIT_BERTH;
+		return -1;
 	}
 	{
 		struct spec_run_opts so = {
-			.args = argv + a.i + 1, .n_args = (size_t) (argc - a.i - 1),
-			.entrypoint = o.entrypoint_set ? o.entrypoint : NULL,
-			.env = o.env.v, .n_env = o.env.n, .env_files = o.env_files.v, .n_env_files = o.env_files.n,
-			.workdir = o.workdir, .user = o.user, .hostname = NULL, .tty = false,
+			.args = args, .n_args = n_args,
+			.entrypoint = o->entrypoint_set ? o->entrypoint : NULL,
+			.env = o->env.v, .n_env = o->env.n, .env_files = o->env_files.v, .n_env_files = o->env_files.n,
+			.workdir = o->workdir, .user = o->user, .hostname = NULL, .tty = o->tty,
 		};
-		if (rec_id_new(rc.id, &err) < 0)
-			goto fail;
-		snprintf(hostname, sizeof(hostname), "%.63s", o.hostname ? o.hostname : rc.id);
-		if (!o.hostname)
+		if (rec_id_new(r->rc.id, err) < 0)
+			return -1;
+		snprintf(hostname, sizeof(hostname), "%.63s", o->hostname ? o->hostname : r->rc.id);
+		if (!o->hostname)
 			hostname[REC_SHORT_ID_LEN] = '\0';
 		so.hostname = hostname;
-		if (spec_process_build(&img.cfg, &so, &proc, &err) < 0)
-			goto fail;
+		if (spec_process_build(&r->img.cfg, &so, &r->proc, err) < 0)
+			return -1;
 	}
-	{
-		struct caps_opts co = { o.cap_add.v, o.cap_add.n, o.cap_drop.v, o.cap_drop.n, o.privileged };
-		if (caps_compute(&co, caps_kernel_last(), &caps, &err) < 0)
-			goto fail;
-		if (secc_filter_for(o.privileged && o.secc_mode == SECC_MODE_DEFAULT ? SECC_MODE_UNCONFINED : o.secc_mode,
-				    o.secc_path, caps, &filter, &err) < 0)
-			goto fail;
-	}
-	if (cg_detect(&sys, NULL, &err) < 0)
-		goto fail;
+	if (security(r, err) < 0 || cg_detect(&sys, NULL, err) < 0)
+		return -1;
 
 	/* The record. */
-	if (o.name)
-		snprintf(rc.name, sizeof(rc.name), "%s", o.name[0] == '/' ? o.name + 1 : o.name);
-	rc.image = xstrdup(argv[a.i]);
+	if (o->name)
+		snprintf(r->rc.name, sizeof(r->rc.name), "%s", o->name[0] == '/' ? o->name + 1 : o->name);
+	r->rc.image = xstrdup(image);
 	{
 		char ds[DIGEST_STR_SIZE];
-		rc.image_id = xstrdup(digest_format(&img.id, ds));
-		rc.image_digest = xstrdup(digest_format(&img.top, ds));
+		r->rc.image_id = xstrdup(digest_format(&r->img.id, ds));
+		r->rc.image_digest = xstrdup(digest_format(&r->img.top, ds));
 	}
-	strv_set(&rc.argv, proc.argv, proc.argc, true);
-	strv_set(&rc.entrypoint, img.cfg.entrypoint, img.cfg.n_entrypoint, img.cfg.has_entrypoint && !o.entrypoint_set);
-	strv_set(&rc.cmd, img.cfg.cmd, img.cfg.n_cmd, img.cfg.has_cmd && a.i + 1 >= argc);
-	strv_set(&rc.env, proc.env, proc.n_env, true);
-	rc.workdir = xstrdup(proc.cwd);
-	rc.user = xstrdup(proc.user ? proc.user : "");
-	rc.hostname = xstrdup(hostname);
-	rc.memory = o.limits.memory > 0 ? o.limits.memory : 0;
-	rc.nano_cpus = o.limits.cpu_quota_us > 0 ? o.limits.cpu_quota_us * 1000000000 /
-					 (o.limits.cpu_period_us ? o.limits.cpu_period_us : 100000) : 0;
-	rc.pids_limit = o.limits.pids_max > 0 ? o.limits.pids_max : 0;
-	if (o.restart && rec_restart_parse(o.restart, &rc.restart, &rc.restart_max, &err) < 0)
-		goto fail;
-	if (o.labels.n) {
-		rc.labels = xcalloc(o.labels.n, sizeof(*rc.labels));
-		for (size_t i = 0; i < o.labels.n; i++) {
-			const char *eq = strchr(o.labels.v[i], '=');
-			rc.labels[i].key = eq ? strndup(o.labels.v[i], (size_t) (eq - o.labels.v[i])) : xstrdup(o.labels.v[i]);
-			rc.labels[i].value = xstrdup(eq ? eq + 1 : "");
+	strv_set(&r->rc.argv, r->proc.argv, r->proc.argc, true);
+	strv_set(&r->rc.entrypoint, r->img.cfg.entrypoint, r->img.cfg.n_entrypoint,
+		 r->img.cfg.has_entrypoint && !o->entrypoint_set);
+	strv_set(&r->rc.cmd, r->img.cfg.cmd, r->img.cfg.n_cmd, r->img.cfg.has_cmd && n_args == 0);
+	strv_set(&r->rc.env, r->proc.env, r->proc.n_env, true);
+	r->rc.workdir = xstrdup(r->proc.cwd);
+	r->rc.user = xstrdup(r->proc.user ? r->proc.user : "");
+	r->rc.hostname = xstrdup(hostname);
+	r->rc.memory = o->limits.memory > 0 ? o->limits.memory : 0;
+	r->rc.nano_cpus = o->limits.cpu_quota_us > 0 ? o->limits.cpu_quota_us * 1000000000 /
+				(o->limits.cpu_period_us ? o->limits.cpu_period_us : 100000) : 0;
+	r->rc.pids_limit = o->limits.pids_max > 0 ? o->limits.pids_max : 0;
+	if (o->restart && rec_restart_parse(o->restart, &r->rc.restart, &r->rc.restart_max, err) < 0)
+		return -1;
+	if (o->labels.n) {
+		r->rc.labels = xcalloc(o->labels.n, sizeof(*r->rc.labels));
+		for (size_t i = 0; i < o->labels.n; i++) {
+			const char *eq = strchr(o->labels.v[i], '=');
+			r->rc.labels[i].key = eq ? strndup(o->labels.v[i], (size_t) (eq - o->labels.v[i]))
+						 : xstrdup(o->labels.v[i]);
+			r->rc.labels[i].value = xstrdup(eq ? eq + 1 : "");
 		}
-		rc.n_labels = o.labels.n;
+		r->rc.n_labels = o->labels.n;
 	}
-	if (plan_mounts(&o, &img, &rc, &err) < 0)
-		goto fail;
-	if (rec_create(&rc, &err) < 0)
-		goto fail;
-	created = true;
+	if (plan_mounts(o, &r->img, &r->rc, err) < 0 || rec_create(&r->rc, err) < 0)
+		return -1;
 
 	/* On flash: upper and work dirs, the /etc files; the root is a mount point only. */
-	if (paths_container_file(rootfs, sizeof(rootfs), rc.id, "rootfs") < 0 ||
-	    paths_container_file(upper, sizeof(upper), rc.id, "upper") < 0 ||
-	    paths_container_file(work, sizeof(work), rc.id, "work") < 0 ||
-	    paths_container_file(hosts, sizeof(hosts), rc.id, "hosts") < 0 ||
-	    paths_container_file(resolv, sizeof(resolv), rc.id, "resolv.conf") < 0 ||
-	    paths_container_file(hostname_file, sizeof(hostname_file), rc.id, "hostname") < 0) {
+	if (paths_container_file(rootfs, sizeof(rootfs), r->rc.id, "rootfs") < 0 ||
+	    paths_container_file(upper, sizeof(upper), r->rc.id, "upper") < 0 ||
+	    paths_container_file(work, sizeof(work), r->rc.id, "work") < 0) {
+		berr_make(err, errno, "container paths");
+		goto undo;
+	}
+	if (fs_mkdir_p(rootfs, 0700, err) < 0 || fs_mkdir_p(upper, 0755, err) < 0 ||
+	    fs_mkdir_p(work, 0700, err) < 0 || write_etc_files(r->rc.id, hostname, r->host_net, o, err) < 0)
+		goto undo;
+	return 0;
+undo: {
+	struct berr *e = NULL;
+	if (rec_remove(r->rc.id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e) < 0)
+		berr_free(e);
+	return -1;
+}
+}
+
+/* `berth start` of a record: what the record holds, with defaults for what it does not (see
+ * run_from_record's caller). */
+static int from_record(struct cli_ctx *ctx, const struct rec *rec, struct run_ctx *r, struct berr **err)
+{
+	const struct rec_config *rc = &rec->cfg;
+	struct digest top;
+	struct spec_process *p = &r->proc;
+
+	if (rc->image_digest == NULL || rc->argv.v == NULL || rc->argv.n == 0)
+		return berr_make(err, 0, "container %s: its record lacks the image or the command", rc->id);
+	if (digest_parse(rc->image_digest, "image digest", &top, err) < 0 || img_open(&top, &r->img, err) < 0)
+		return berr_wrap(err, "container %s: its image", rc->name);
+	if (pick_network(ctx, &r->o, &r->host_net, err) < 0 || security(r, err) < 0)
+		return -1;
+	p->argv = xcalloc(rc->argv.n + 1, sizeof(char *));
+	for (size_t i = 0; i < rc->argv.n; i++)
+		p->argv[i] = xstrdup(rc->argv.v[i]);
+	p->argc = rc->argv.n;
+	p->env = xcalloc(rc->env.n + 1, sizeof(char *));
+	for (size_t i = 0; i < rc->env.n; i++)
+		p->env[i] = xstrdup(rc->env.v[i]);
+	p->n_env = rc->env.n;
+	p->cwd = xstrdup(rc->workdir && rc->workdir[0] == '/' ? rc->workdir : "/");
+	p->user = xstrdup(rc->user ? rc->user : "");
+	p->tty = r->o.tty;
+	/* The record is ours to keep: a copy through its own JSON. */
+	{
+		_cleanup_free_ char *json = rec_config_dump(rc);
+		if (rec_config_parse(json, strlen(json), "config.json", &r->rc, err) < 0)
+			return -1;
+	}
+	if (rc->memory > 0)
+		r->o.limits.memory = rc->memory;
+	if (rc->nano_cpus > 0) {
+		r->o.limits.cpu_period_us = 100000;
+		r->o.limits.cpu_quota_us = rc->nano_cpus * 100000 / 1000000000;
+	}
+	if (rc->pids_limit > 0)
+		r->o.limits.pids_max = rc->pids_limit;
+	return 0;
+}
+
+/* Signals to berth go on to the container's first process. */
+static void forward_signals(pid_t pid)
+{
+	child_pid = pid;
+	signal(SIGINT, forward);
+	signal(SIGTERM, forward);
+	signal(SIGHUP, forward);
+	signal(SIGQUIT, forward);
+	signal(SIGUSR1, forward);
+	signal(SIGUSR2, forward);
+}
+
+/* Wait for the container's first process; *ws is its wait status. */
+static void wait_plain(pid_t pid, int *ws)
+{
+	forward_signals(pid);
+	while (waitpid(pid, ws, 0) < 0)
+		if (errno != EINTR) {
+			*ws = 0;
+			break;
+		}
+	child_pid = 0;
+}
+
+/* The second half of `run`, and `start -a`: volumes, layers, cgroup, the child in its
+ * namespaces; wait, report (137 and OOMKilled for an OOM kill), record the end, clean up.
+ * Returns the exit status to give. */
+static int start(struct run_ctx *r)
+{
+	struct run_opts *o = &r->o;
+	struct rec_config *rc = &r->rc;
+	struct berr *err = NULL;
+	struct rec_state st = { 0 };
+	struct cg_system sys;
+	struct cg_handle cgh = { 0 };
+	struct exec_data xd;
+	struct rt_config c = { .console_fd = -1, .stdio = { -1, -1, -1 } };
+	struct rt_child ch = { -1, -1, -1 };
+	struct rt_mount *rtm = NULL;
+	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hosts[PATH_MAX],
+		resolv[PATH_MAX], hostname_file[PATH_MAX], opts[OVERLAY_OPTS_MAX];
+	const char **hexes = NULL;
+	bool cg_made = false, oom = false, blocked = false;
+	int ret = EXIT_BERTH, status = EXIT_BERTH, ws = 0, devnull = -1;
+	sigset_t relay_set, old_mask;
+
+	if (paths_container_file(rootfs, sizeof(rootfs), rc->id, "rootfs") < 0 ||
+	    paths_container_file(upper, sizeof(upper), rc->id, "upper") < 0 ||
+	    paths_container_file(work, sizeof(work), rc->id, "work") < 0 ||
+	    paths_container_file(hosts, sizeof(hosts), rc->id, "hosts") < 0 ||
+	    paths_container_file(resolv, sizeof(resolv), rc->id, "resolv.conf") < 0 ||
+	    paths_container_file(hostname_file, sizeof(hostname_file), rc->id, "hostname") < 0) {
 		berr_make(&err, errno, "container paths");
 		goto fail;
 	}
-	if (fs_mkdir_p(rootfs, 0700, &err) < 0 || fs_mkdir_p(upper, 0755, &err) < 0 ||
-	    fs_mkdir_p(work, 0700, &err) < 0 || write_etc_files(rc.id, hostname, host_net, &o, &err) < 0)
+	if (cg_detect(&sys, NULL, &err) < 0)
 		goto fail;
-	rtm = xcalloc(rc.n_mounts ? rc.n_mounts : 1, sizeof(*rtm));
-	if (prepare_volumes(&rc, &img, rtm, &err) < 0)
+	rtm = xcalloc(rc->n_mounts ? rc->n_mounts : 1, sizeof(*rtm));
+	if (prepare_volumes(rc, &r->img, rtm, &err) < 0)
 		goto fail;
-	hexes = xcalloc(img.n_layers, sizeof(*hexes));
-	for (size_t i = 0; i < img.n_layers; i++)
-		hexes[i] = img.chain_ids[i].hex;
-	if (overlay_options(hexes, img.n_layers, upper, work, opts, sizeof(opts), &err) < 0)
+	hexes = xcalloc(r->img.n_layers, sizeof(*hexes));
+	for (size_t i = 0; i < r->img.n_layers; i++)
+		hexes[i] = r->img.chain_ids[i].hex;
+	if (overlay_options(hexes, r->img.n_layers, upper, work, opts, sizeof(opts), &err) < 0)
 		goto fail;
-	if (cg_create(&sys, rc.id, &o.limits, &cgh, &err) < 0) {
+	if (cg_create(&sys, rc->id, &o->limits, &cgh, &err) < 0) {
 		err->status = EXIT_BERTH;
 		goto fail;
 	}
 	cg_made = true;
 
-	/* Start. Without -i, stdin is /dev/null, as Docker gives a container not attached. */
-	if (!o.interactive) {
+	/* Without -i, stdin is /dev/null, as Docker gives a container not attached. With -t the
+	 * container's stdio is its pty. */
+	if (!o->interactive && !o->tty) {
 		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		c.stdio[0] = devnull;
 	}
+	if (o->tty) {
+		c.tty = true;
+		tty_size(&c.tty_rows, &c.tty_cols);
+		/* The relay takes these from a signalfd: none may be lost before it runs. */
+		tty_signals(&relay_set);
+		sigprocmask(SIG_BLOCK, &relay_set, &old_mask);
+		blocked = true;
+	}
+	c.init = o->init;
 	c.rootfs = rootfs;
 	c.overlay_opts = opts;
-	c.hostname = hostname;
-	c.new_net = !host_net;
-	c.readonly_rootfs = o.read_only;
-	c.privileged = o.privileged;
+	c.hostname = rc->hostname;
+	c.new_net = !r->host_net;
+	c.readonly_rootfs = o->read_only;
+	c.privileged = o->privileged;
 	c.mounts = rtm;
-	c.n_mounts = rc.n_mounts;
+	c.n_mounts = rc->n_mounts;
 	c.hosts_file = hosts;
 	c.resolv_file = resolv;
 	c.hostname_file = hostname_file;
-	c.shm_size = o.shm_size;
-	c.cwd = proc.cwd;
-	c.argv = proc.argv;
-	c.envp = proc.env;
-	xd = (struct exec_data){ &proc, caps, &filter, o.nnp, o.ulimits, o.n_ulimits };
+	c.shm_size = o->shm_size;
+	c.cwd = r->proc.cwd;
+	c.argv = r->proc.argv;
+	c.envp = r->proc.env;
+	xd = (struct exec_data){ &r->proc, r->caps, &r->filter, o->nnp, o->ulimits, o->n_ulimits };
 	c.exec_fn = exec_step;
 	c.exec_data = &xd;
 	if (rt_spawn(&c, &ch, &err) < 0)
@@ -700,30 +822,37 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		rt_abort(&ch);
 		goto fail;
 	}
-	child_pid = ch.pid;
-	signal(SIGINT, forward);
-	signal(SIGTERM, forward);
-	signal(SIGHUP, forward);
-	signal(SIGQUIT, forward);
-	signal(SIGUSR1, forward);
-	signal(SIGUSR2, forward);
+	if (!blocked)
+		forward_signals(ch.pid);
 	if (rt_release(&ch, &status, &err) < 0) {
 		st.status = REC_EXITED;
 		st.exit_code = status;
 		st.error = err && err->msg ? xstrdup(err->msg) : NULL;
-		goto done_fail;
+		ret = berr_report(err);
+		ret = status ? status : ret;
+		err = NULL;
+		goto cleanup;
 	}
-	if (rec_state_set_running(&st, ch.pid, &err) < 0 || rec_save_state(rc.id, &st, &err) < 0) {
+	if (rec_state_set_running(&st, ch.pid, &err) < 0 || rec_save_state(rc->id, &st, &err) < 0) {
 		log_warn("%s", err->msg); /* the container runs anyway; ps will show it exited */
 		berr_free(err);
 		err = NULL;
 	}
-	while (waitpid(ch.pid, &ws, 0) < 0)
-		if (errno != EINTR) {
-			ws = 0;
-			break;
+	if (ch.pty_master >= 0) {
+		if (tty_relay(ch.pty_master, ch.pid, o->interactive, &ws, &err) < 0) {
+			log_warn("%s", err->msg);
+			berr_free(err);
+			err = NULL;
 		}
-	child_pid = 0;
+		close(ch.pty_master);
+		ch.pty_master = -1;
+	} else {
+		if (blocked) { /* -t, yet no pty came: wait the plain way */
+			sigprocmask(SIG_SETMASK, &old_mask, NULL);
+			blocked = false;
+		}
+		wait_plain(ch.pid, &ws);
+	}
 	status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
 	{
 		struct berr *e = NULL;
@@ -740,15 +869,13 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	ret = status;
 	goto cleanup;
 
-done_fail:
-	ret = berr_report(err);
-	ret = status ? status : ret;
-	err = NULL;
-	goto cleanup;
 fail:
 	ret = err ? berr_report(err) : EXIT_BERTH;
 	err = NULL;
 cleanup:
+	child_pid = 0;
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	if (cg_made) {
 		struct berr *e = NULL;
 		if (cg_destroy(&cgh, &e) < 0) {
@@ -756,34 +883,87 @@ cleanup:
 			berr_free(e);
 		}
 	}
-	if (created) {
+	{
 		struct berr *e = NULL;
-		if (o.rm) {
-			if (rec_remove(rc.id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e) < 0) {
+		if (o->rm) {
+			if (rec_remove(rc->id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e) < 0) {
 				log_warn("%s", e->msg);
 				berr_free(e);
 			}
-		} else if (st.status == REC_EXITED && rec_save_state(rc.id, &st, &e) < 0) {
+		} else if (st.status == REC_EXITED && rec_save_state(rc->id, &st, &e) < 0) {
 			log_warn("%s", e->msg);
 			berr_free(e);
 		}
 	}
 	if (hexes)
-		release_layers(rc.id);
+		release_layers(rc->id);
 	if (devnull >= 0)
 		close(devnull);
 	free(hexes);
 	if (rtm) {
-		for (size_t i = 0; i < rc.n_mounts; i++)
-			if (rc.mounts[i].type == REC_MOUNT_VOLUME)
+		for (size_t i = 0; i < rc->n_mounts; i++)
+			if (rc->mounts[i].type == REC_MOUNT_VOLUME)
 				free((char *) rtm[i].source);
 		free(rtm);
 	}
-	secc_filter_free(&filter);
 	rec_state_free(&st);
-	rec_config_free(&rc);
-	spec_process_free(&proc);
-	img_close(&img);
-	store_refs_free(&refs);
+	return ret;
+}
+
+int run_main(struct cli_ctx *ctx, int argc, char **argv, bool do_start)
+{
+	const char *cmd = do_start ? "run" : "create";
+	struct run_ctx r = { 0 };
+	struct berr *err = NULL;
+	char usage[32];
+	struct args a;
+	int ret;
+
+	snprintf(usage, sizeof(usage), "berth %s", cmd);
+	args_init(&a, cmd_run_opts, argc, argv, usage);
+	ret = parse_opts(&a, &r.o, &err);
+	if (ret == ARGS_HELP) {
+		command_usage(command_find(cmd), stdout);
+		return EXIT_OK;
+	}
+	if (ret < 0)
+		return berr_report(err);
+	if (a.i >= argc) {
+		berr_usage(&err, "`berth %s` needs an image; see `berth %s --help`", cmd, cmd);
+		return berr_report(err);
+	}
+	if (create(ctx, &r, argv[a.i], argv + a.i + 1, (size_t) (argc - a.i - 1), &err) < 0) {
+		run_ctx_free(&r);
+		return berr_report(err);
+	}
+	if (do_start) {
+		ret = start(&r);
+	} else {
+		printf("%s\n", r.rc.id);
+		ret = EXIT_OK;
+	}
+	run_ctx_free(&r);
+	return ret;
+}
+
+int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return run_main(ctx, argc, argv, true);
+}
+
+int run_start_record(struct cli_ctx *ctx, const struct rec *rec, bool interactive)
+{
+	struct run_ctx r = { 0 };
+	struct berr *err = NULL;
+	int ret;
+
+	cg_limits_init(&r.o.limits);
+	r.o.interactive = interactive;
+	if (from_record(ctx, rec, &r, &err) < 0) {
+		run_ctx_free(&r);
+		return berr_report(err);
+	}
+	ret = start(&r);
+	run_ctx_free(&r);
 	return ret;
 }

@@ -2,6 +2,7 @@
  * The root is built in the child's own mount namespace, so every mount made here vanishes
  * with the container; nothing is left on the host to clean up. */
 #include "runtime/container.h"
+#include "runtime/init.h"
 #include "runtime/resolve.h"
 #include "base/err.h"
 #include "base/util.h"
@@ -21,9 +22,15 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define SYNC_MSG_MAX 4096
+#define SYNC_PTY 'P' /* a message carrying the pty master; errors start with their status */
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER 0x5441 /* Linux 4.13: open the slave from the master, no path lookup */
+#endif
 
 /* Docker's masked and read-only /proc and /sys paths (the run reference's defaults). */
 static const char *const masked_paths[] = {
@@ -114,8 +121,85 @@ static int bind_in_root(int rootfd, const char *source, const char *target, bool
 	return r;
 }
 
+/* Pass the pty master to the parent (SCM_RIGHTS), which copies between it and the user. */
+static int send_master(int fd, struct berr **err)
+{
+	char tag = SYNC_PTY;
+	struct iovec iov = { &tag, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(child_sync_fd, &m, MSG_NOSIGNAL) < 0)
+		return berr_make(err, errno, "pass the pty to berth");
+	return 0;
+}
+
+/* -t: a pty pair from the container's own devpts (mounted just before). The slave becomes
+ * stdin, stdout, stderr and the controlling tty; the master leaves for the parent. Returns the
+ * slave, for /dev/console. */
+static int setup_pty(int rootfd, const struct rt_config *c, struct berr **err)
+{
+	int master, slave, unlock = 0;
+
+	master = resolve_open(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, err);
+	if (master < 0)
+		return berr_wrap(err, "open the container's pty");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+		close(master);
+		return berr_make(err, errno, "unlock the container's pty");
+	}
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		unsigned n;
+		char p[64];
+
+		if (ioctl(master, TIOCGPTN, &n) < 0) {
+			close(master);
+			return berr_make(err, errno, "the container's pty number");
+		}
+		snprintf(p, sizeof(p), "/dev/pts/%u", n);
+		slave = resolve_open(rootfd, p, O_RDWR | O_NOCTTY, err);
+		if (slave < 0) {
+			close(master);
+			return -1;
+		}
+	}
+	if (c->tty_rows && c->tty_cols) {
+		struct winsize ws = { .ws_row = c->tty_rows, .ws_col = c->tty_cols };
+		ioctl(master, TIOCSWINSZ, &ws); /* a size is a nicety, not worth failing for */
+	}
+	if (send_master(master, err) < 0) {
+		close(master);
+		close(slave);
+		return -1;
+	}
+	close(master);
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0) {
+			close(slave);
+			return berr_make(err, errno, "make the pty stdio");
+		}
+	if (ioctl(0, TIOCSCTTY, 0) < 0) {
+		close(slave);
+		return berr_make(err, errno, "make the pty the controlling terminal");
+	}
+	return slave;
+}
+
 static int setup_dev(int rootfd, const struct rt_config *c, struct berr **err)
 {
+	int console = c->console_fd;
 	char shm[64];
 	int devfd;
 
@@ -150,7 +234,7 @@ static int setup_dev(int rootfd, const struct rt_config *c, struct berr **err)
 		close(devfd);
 		return berr_make(err, errno, "populate the container's /dev");
 	}
-	if (c->console_fd >= 0) {
+	if (c->console_fd >= 0 || c->tty) {
 		int fd = openat(devfd, "console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			close(fd);
@@ -168,10 +252,17 @@ static int setup_dev(int rootfd, const struct rt_config *c, struct berr **err)
 	if (mount_in_root(rootfd, "/dev/mqueue", RESOLVE_NO_CREATE, "mqueue", "mqueue",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
-	if (c->console_fd >= 0) {
+	if (c->tty && (console = setup_pty(rootfd, c, err)) < 0)
+		return -1;
+	if (console >= 0) {
 		char src[64];
-		snprintf(src, sizeof(src), "/proc/self/fd/%d", c->console_fd);
-		if (mount_in_root(rootfd, "/dev/console", RESOLVE_NO_CREATE, src, NULL, MS_BIND, NULL, err) < 0)
+		int r;
+
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", console);
+		r = mount_in_root(rootfd, "/dev/console", RESOLVE_NO_CREATE, src, NULL, MS_BIND, NULL, err);
+		if (console != c->console_fd)
+			close(console);
+		if (r < 0)
 			return -1;
 	}
 	return 0;
@@ -330,6 +421,45 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/* --init: fork once. This process stays as the container's PID 1 and reaps (init.c); the
+ * child returns to go on to the exec step, in a process group of its own that has the
+ * terminal (so ^C reaches the command, not the reaper). */
+static void start_init(void)
+{
+	struct berr *err = NULL;
+	sigset_t old;
+	pid_t pid;
+
+	/* Blocked before the fork, so nothing sent in between is lost. */
+	init_block_signals(&old);
+	pid = fork();
+	if (pid < 0) {
+		berr_make(&err, errno, "fork the init");
+		rt_child_fail(125, err);
+	}
+	if (pid > 0) {
+		if (init_drop_privileges(&err) < 0) {
+			kill(pid, SIGKILL);
+			rt_child_fail(125, err);
+		}
+		/* The command's exec closes its copy of the sync socket; ours goes now. */
+		close(child_sync_fd);
+		child_sync_fd = -1;
+		init_run(pid);
+	}
+	if (setpgid(0, 0) == 0 && isatty(0)) {
+		sigset_t ttou;
+
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU); /* a background group may take the terminal so */
+		sigprocmask(SIG_BLOCK, &ttou, NULL);
+		if (tcsetpgrp(0, getpid()) < 0) {
+			/* job control is a nicety */
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static void __attribute__((noreturn)) child_main(const struct rt_config *c, int sync_fd)
 {
 	struct berr *err = NULL;
@@ -360,6 +490,8 @@ static void __attribute__((noreturn)) child_main(const struct rt_config *c, int 
 		berr_make(&err, errno, "set hostname `%s`", c->hostname);
 		rt_child_fail(125, err);
 	}
+	if (c->init)
+		start_init();
 	(c->exec_fn ? c->exec_fn : rt_exec_plain)(c, c->exec_data, &status, &err);
 	rt_child_fail(status, err);
 }
@@ -451,6 +583,7 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 	close(sv[1]);
 	out->pid = pid;
 	out->sync_fd = sv[0];
+	out->pty_master = -1;
 	return 0;
 }
 
@@ -466,6 +599,34 @@ void rt_abort(struct rt_child *ch)
 		close(ch->sync_fd);
 		ch->sync_fd = -1;
 	}
+	if (ch->pty_master >= 0) {
+		close(ch->pty_master);
+		ch->pty_master = -1;
+	}
+}
+
+/* One message from the child; a passed fd lands in *fd (else -1). */
+static ssize_t sync_recv(int sock, char *buf, size_t size, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { buf, size };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
 }
 
 int rt_release(struct rt_child *ch, int *status, struct berr **err)
@@ -480,10 +641,20 @@ int rt_release(struct rt_child *ch, int *status, struct berr **err)
 		*status = 125;
 		return berr_make(err, saved, "start the container");
 	}
-	/* The child's end closes on exec (CLOEXEC): EOF means it is running the command. */
-	do
-		n = read(ch->sync_fd, msg, SYNC_MSG_MAX);
-	while (n < 0 && errno == EINTR);
+	/* The child's end closes on exec (CLOEXEC): EOF means it is running the command. Before
+	 * that, with -t, the pty master arrives. */
+	for (;;) {
+		int fd;
+
+		n = sync_recv(ch->sync_fd, msg, SYNC_MSG_MAX, &fd);
+		if (n == 1 && msg[0] == SYNC_PTY && fd >= 0 && ch->pty_master < 0) {
+			ch->pty_master = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
 	close(ch->sync_fd);
 	ch->sync_fd = -1;
 	if (n == 0)
@@ -501,5 +672,6 @@ int rt_release(struct rt_child *ch, int *status, struct berr **err)
 	while (waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	ch->pid = -1;
+	rt_abort(ch); /* the pty master, if any */
 	return berr_make(err, 0, "%s", *sp == ' ' ? sp + 1 : sp);
 }

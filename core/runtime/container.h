@@ -48,7 +48,12 @@ struct rt_config {
 	const char *resolv_file;
 	const char *hostname_file;
 	uint64_t shm_size;         /* bytes for /dev/shm; 0: 64 MiB, as Docker */
-	int console_fd;            /* a pty slave for -t: the child's controlling tty; -1 none */
+	int console_fd;            /* a host pty slave as the child's controlling tty; -1 none */
+	/* -t: a pty of the container's own devpts is its stdin/out/err, controlling tty and
+	 * /dev/console; the master reaches the parent over the sync socket (rt_child). */
+	bool tty;
+	unsigned short tty_rows, tty_cols; /* -t: the pty's first size; 0: the kernel's */
+	bool init;                 /* --init: a reaper as PID 1 (init.h), the command its child */
 	int stdio[3];              /* fds for 0, 1, 2 in the child; -1: inherit */
 	const char *cwd;           /* made if missing */
 	char *const *argv;
@@ -60,6 +65,7 @@ struct rt_config {
 struct rt_child {
 	pid_t pid;
 	int sync_fd;               /* parent's end of the sync socket */
+	int pty_master;            /* -t: the container's pty master after rt_release; -1 */
 };
 
 /* Clone the child into new mount, pid, uts, ipc and cgroup namespaces (and net with
@@ -67,10 +73,11 @@ struct rt_child {
 int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err);
 
 /* Let the child go on, and wait until it has exec'd (0) or failed (-1, *status set, the
- * child's error in *err; the child is reaped). */
+ * child's error in *err; the child is reaped). With -t, ch->pty_master is then the master of
+ * the container's pty, owned by the caller. */
 int rt_release(struct rt_child *ch, int *status, struct berr **err);
 
-/* Kill and reap a child that will not be released. */
+/* Kill and reap a child that will not be released (closes pty_master too). */
 void rt_abort(struct rt_child *ch);
 
 /* The default exec step: look argv[0] up in the container's PATH (from envp) and exec. */

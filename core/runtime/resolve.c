@@ -1,6 +1,8 @@
 /* Resolution inside a root. The walk keeps a stack of open directory fds from the root down;
  * ".." pops (never past the root), a symlink's target is spliced into the remaining path
- * (absolute targets restart at the root), and every step opens with O_NOFOLLOW. */
+ * (absolute targets restart at the root), and every step opens with O_NOFOLLOW. It stops at
+ * the last component and hands back its directory and name, so each caller opens, creates or
+ * checks that name itself without following anything. */
 #include "runtime/resolve.h"
 #include "base/err.h"
 #include "base/util.h"
@@ -9,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,7 @@
 #include <unistd.h>
 
 #ifndef SYS_openat2
-#define SYS_openat2 437
+#define SYS_openat2 437 /* the same number on every architecture */
 #endif
 
 bool resolve_force_walk;
@@ -41,24 +44,16 @@ static void walk_free(struct walk *w)
 		walk_pop(w);
 }
 
-/* Make one missing component in the current directory. */
-static int create_at(int dfd, const char *name, bool dir)
-{
-	int fd;
-
-	if (dir)
-		return mkdirat(dfd, name, 0755) < 0 && errno != EEXIST ? -1 : 0;
-	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : -1;
-	close(fd);
-	return 0;
-}
-
-static int walk_resolve(int rootfd, const char *path, enum resolve_create create, struct berr **err)
+/* Resolve every component of `path` but the last. On success *dirfd is an O_PATH fd of the
+ * directory that holds the last component and `last` its name: never a symlink (a symlink
+ * there is followed), possibly missing, "." when the path ends at a directory (the root, or
+ * after "." or ".."). Missing directories on the way are an error, or made with `mode` when
+ * `mkdirs`. */
+static int walk_to_last(int rootfd, const char *path, bool mkdirs, mode_t mode, int *dirfd,
+			char last[NAME_MAX + 1], struct berr **err)
 {
 	struct walk w = { .depth = 0 };
-	char *rest = NULL, *p;
+	char *rest, *p;
 	int links = 0, ret = -1;
 
 	w.fds[0] = rootfd;
@@ -66,11 +61,12 @@ static int walk_resolve(int rootfd, const char *path, enum resolve_create create
 	if (rest == NULL)
 		return berr_make(err, ENOMEM, "resolve `%s`", path);
 	p = rest;
+	strcpy(last, ".");
 	for (;;) {
 		char name[NAME_MAX + 1], target[PATH_MAX];
 		size_t len;
 		struct stat st;
-		bool last;
+		bool is_last;
 		int fd;
 
 		while (*p == '/')
@@ -85,7 +81,8 @@ static int walk_resolve(int rootfd, const char *path, enum resolve_create create
 		memcpy(name, p, len);
 		name[len] = '\0';
 		p += len;
-		last = p[strspn(p, "/")] == '\0';
+		is_last = p[strspn(p, "/")] == '\0';
+		strcpy(last, ".");
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (strcmp(name, "..") == 0) {
@@ -93,28 +90,30 @@ static int walk_resolve(int rootfd, const char *path, enum resolve_create create
 			continue;
 		}
 		fd = openat(w.fds[w.depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT && create != RESOLVE_NO_CREATE) {
-			if (create_at(w.fds[w.depth], name, !last || create == RESOLVE_CREATE_DIR) < 0) {
+		if (fd < 0 && errno == ENOENT && is_last) {
+			strcpy(last, name);
+			break;
+		}
+		if (fd < 0 && errno == ENOENT && mkdirs) {
+			if (mkdirat(w.fds[w.depth], name, mode) < 0 && errno != EEXIST) {
 				berr_make(err, errno, "create `%s` in `%s`", name, path);
 				goto out;
 			}
 			fd = openat(w.fds[w.depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		}
-		if (fd < 0) {
+		if (fd < 0 || fstat(fd, &st) < 0) {
 			berr_make(err, errno, "resolve `%s`", path);
-			goto out;
-		}
-		if (fstat(fd, &st) < 0) {
-			close(fd);
-			berr_make(err, errno, "resolve `%s`", path);
+			if (fd >= 0)
+				close(fd);
 			goto out;
 		}
 		if (S_ISLNK(st.st_mode)) {
 			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
 			char *joined;
+
 			close(fd);
-			if (n < 0 || ++links > RESOLVE_MAX_LINKS) {
-				berr_make(err, n < 0 ? errno : ELOOP, "resolve `%s`", path);
+			if (n <= 0 || ++links > RESOLVE_MAX_LINKS) {
+				berr_make(err, n < 0 ? errno : n == 0 ? ENOENT : ELOOP, "resolve `%s`", path);
 				goto out;
 			}
 			target[n] = '\0';
@@ -129,7 +128,12 @@ static int walk_resolve(int rootfd, const char *path, enum resolve_create create
 			rest = p = joined;
 			continue;
 		}
-		if (!last && !S_ISDIR(st.st_mode)) {
+		if (is_last) {
+			close(fd);
+			strcpy(last, name);
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
 			close(fd);
 			berr_make(err, ENOTDIR, "resolve `%s`: `%s` is not a directory", path, name);
 			goto out;
@@ -141,23 +145,26 @@ static int walk_resolve(int rootfd, const char *path, enum resolve_create create
 		}
 		w.fds[++w.depth] = fd;
 	}
-	/* The result: the last fd on the stack, or the root itself. */
-	if (w.depth == 0)
-		ret = openat(rootfd, ".", O_PATH | O_CLOEXEC);
+	if (w.depth > 0)
+		ret = w.fds[w.depth--]; /* handed over, not closed */
 	else
-		ret = fcntl(w.fds[w.depth], F_DUPFD_CLOEXEC, 0);
+		ret = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ret < 0)
 		berr_make(err, errno, "resolve `%s`", path);
+	else
+		*dirfd = ret;
 out:
 	walk_free(&w);
 	free(rest);
-	return ret;
+	return ret < 0 ? -1 : 0;
 }
 
-static int openat2_in_root(int rootfd, const char *path)
+/* An fd, or -1 with errno; ENOSYS before Linux 5.6. */
+static int openat2_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
+		.flags = (uint64_t) (flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	const char *rel = path;
@@ -169,15 +176,137 @@ static int openat2_in_root(int rootfd, const char *path)
 	return (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
 }
 
+/* openat2 errors that send us to the walk: no openat2 (ENOSYS), a seccomp filter that does
+ * not know it (EPERM), a rename racing the lookup (EAGAIN). */
+static bool walk_instead(int e)
+{
+	return e == ENOSYS || e == EPERM || e == EAGAIN;
+}
+
 int resolve_in_root(int rootfd, const char *path, enum resolve_create create, struct berr **err)
 {
+	char last[NAME_MAX + 1];
+	int dfd, fd;
+
 	if (!resolve_force_walk) {
-		int fd = openat2_in_root(rootfd, path);
+		fd = openat2_in_root(rootfd, path, O_PATH, 0);
 		if (fd >= 0)
 			return fd;
-		/* Missing pieces are made by the walk; a kernel without openat2 walks too. */
-		if (errno != ENOSYS && errno != EPERM && !(errno == ENOENT && create != RESOLVE_NO_CREATE))
+		/* Missing pieces are made by the walk. */
+		if (!walk_instead(errno) && !(errno == ENOENT && create != RESOLVE_NO_CREATE))
 			return berr_make(err, errno, "resolve `%s`", path);
 	}
-	return walk_resolve(rootfd, path, create, err);
+	if (walk_to_last(rootfd, path, create != RESOLVE_NO_CREATE, 0755, &dfd, last, err) < 0)
+		return -1;
+	fd = openat(dfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create != RESOLVE_NO_CREATE) {
+		int r = create == RESOLVE_CREATE_DIR ? mkdirat(dfd, last, 0755)
+						     : openat(dfd, last, O_WRONLY | O_CREAT | O_EXCL |
+								       O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (r < 0 && errno != EEXIST) {
+			close(dfd);
+			return berr_make(err, errno, "create `%s` in `%s`", last, path);
+		}
+		if (r >= 0 && create == RESOLVE_CREATE_FILE)
+			close(r);
+		fd = openat(dfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		berr_make(err, errno, "resolve `%s`", path);
+	close(dfd);
+	return fd;
+}
+
+int resolve_open(int rootfd, const char *path, int flags, struct berr **err)
+{
+	char last[NAME_MAX + 1];
+	int dfd, fd;
+
+	flags |= O_CLOEXEC;
+	if (!resolve_force_walk) {
+		fd = openat2_in_root(rootfd, path, flags, 0644);
+		if (fd >= 0)
+			return fd;
+		if (!walk_instead(errno))
+			return berr_make(err, errno, "open `%s` in the root", path);
+	}
+	if (walk_to_last(rootfd, path, false, 0, &dfd, last, err) < 0)
+		return -1;
+	if (strcmp(last, ".") == 0)
+		fd = openat(dfd, ".", flags & ~O_CREAT);
+	else
+		fd = openat(dfd, last, flags | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		berr_make(err, errno, "open `%s` in the root", path);
+	close(dfd);
+	return fd;
+}
+
+int resolve_read(int rootfd, const char *path, size_t max, bool missing_ok, char **out,
+		 size_t *len, struct berr **err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct berr *e = NULL;
+	struct stat st;
+	size_t n = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = resolve_open(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, &e);
+	if (fd < 0) {
+		if (missing_ok && e->errcode == ENOENT) {
+			berr_free(e);
+			return 0;
+		}
+		if (err && *err == NULL)
+			*err = e;
+		else
+			berr_free(e);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		return berr_make(err, errno, "`%s` in the root", path);
+	if (!S_ISREG(st.st_mode))
+		return berr_make(err, 0, "`%s` in the root is not a regular file", path);
+	if ((uint64_t) st.st_size > max)
+		return berr_make(err, EFBIG, "`%s` in the root: larger than %zu bytes", path, max);
+	buf = malloc((size_t) st.st_size + 1);
+	if (buf == NULL)
+		return berr_make(err, ENOMEM, "`%s` in the root", path);
+	/* Read what fstat said, no more: the file may grow meanwhile. */
+	while (n < (size_t) st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t) st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return berr_make(err, errno, "read `%s` in the root", path);
+		if (r == 0)
+			break;
+		n += (size_t) r;
+	}
+	buf[n] = '\0';
+	*len = n;
+	*out = steal_ptr(&buf);
+	return 0;
+}
+
+int resolve_mkdir_p(int rootfd, const char *path, mode_t mode, struct berr **err)
+{
+	char last[NAME_MAX + 1];
+	struct stat st;
+	int dfd, r = 0;
+
+	if (walk_to_last(rootfd, path, true, mode, &dfd, last, err) < 0)
+		return -1;
+	if (strcmp(last, ".") != 0 && mkdirat(dfd, last, mode) < 0 && errno != EEXIST)
+		r = -errno;
+	else if (fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	else if (!S_ISDIR(st.st_mode))
+		r = -ENOTDIR;
+	close(dfd);
+	if (r < 0)
+		return berr_make(err, -r, "create `%s` in the root", path);
+	return 0;
 }

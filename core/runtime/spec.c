@@ -1,7 +1,8 @@
 /* A container's process from its image config and the run options (Docker's merge rules), and
- * path resolution that treats a rootfs directory as "/" and never leaves it. The supervisor
+ * the program's lookup through PATH inside a rootfs (resolve.c keeps it inside). The supervisor
  * starts containers too, so every allocation is checked: nothing here aborts. */
 #include "runtime/spec.h"
+#include "runtime/resolve.h"
 #include "base/err.h"
 #include "base/util.h"
 #include "image/manifest.h"
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* ---- string vectors ---- */
@@ -460,324 +460,18 @@ int spec_env_default(struct spec_process *p, const char *key, const char *value,
 	return 0;
 }
 
-/* ---- resolution inside a root ---- */
-
-#ifndef SYS_openat2
-#define SYS_openat2 437 /* the same number on every architecture */
-#endif
-#define RESOLVE_NO_MAGICLINKS_ 0x02
-#define RESOLVE_IN_ROOT_ 0x10
-#define WALK_LINKS_MAX 40 /* as the kernel's MAXSYMLINKS */
-
-/* struct open_how of linux/openat2.h, so that older kernel headers build too. */
-struct open_how_ {
-	uint64_t flags;
-	uint64_t mode;
-	uint64_t resolve;
-};
-
-static bool walk_only;
-
-void spec_resolve_walk_only(bool on)
-{
-	walk_only = on;
-}
-
-/* Reopen the directory `cur` (components joined by '/', already resolved: no symlinks) from
- * the root, refusing anything that became a symlink since. Returns an O_PATH fd or -errno. */
-static int reopen_dir(int rootfd, const char *cur)
-{
-	char name[NAME_MAX + 1];
-	int dfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd < 0)
-		return -errno;
-	while (*cur) {
-		size_t len = strcspn(cur, "/");
-		int fd;
-		struct stat st;
-
-		memcpy(name, cur, len);
-		name[len] = '\0';
-		cur += len;
-		while (*cur == '/')
-			cur++;
-		fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		close(dfd);
-		if (fd < 0)
-			return -errno;
-		if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			close(fd);
-			return -ENOTDIR;
-		}
-		dfd = fd;
-	}
-	return dfd;
-}
-
-enum { WALK_MKDIR = 1 };
-
-/* Resolve `path` inside the root without openat2. On success *dirfd is an O_PATH fd of the
- * directory holding the last component, `last` its name ("." when the path names a directory
- * reached by "." or ".." or the root itself), never a symlink; *exists tells whether it is
- * there. Intermediate components must exist (or are created with WALK_MKDIR). Returns 0 or
- * -errno. */
-static int walk(int rootfd, const char *path, int flags, mode_t mode, int *dirfd,
-		char last[NAME_MAX + 1], bool *exists)
-{
-	char rest[2 * PATH_MAX], tmp[2 * PATH_MAX], target[PATH_MAX], cur[PATH_MAX];
-	char name[NAME_MAX + 1];
-	size_t curlen = 0;
-	int links = 0, dfd, ret;
-	const char *r;
-
-	if (strlen(path) >= PATH_MAX)
-		return -ENAMETOOLONG;
-	strcpy(rest, path);
-	r = rest;
-	cur[0] = '\0';
-	dfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	for (;;) {
-		size_t len;
-		bool is_last;
-		struct stat st;
-		int fd;
-
-		while (*r == '/')
-			r++;
-		if (*r == '\0') {
-			strcpy(last, ".");
-			*exists = true;
-			*dirfd = dfd;
-			return 0;
-		}
-		len = strcspn(r, "/");
-		if (len > NAME_MAX) {
-			ret = -ENAMETOOLONG;
-			goto fail;
-		}
-		memcpy(name, r, len);
-		name[len] = '\0';
-		r += len;
-		is_last = r[strspn(r, "/")] == '\0';
-		if (strcmp(name, ".") == 0)
-			continue;
-		if (strcmp(name, "..") == 0) {
-			/* Lexically, over what is already resolved: never above the root. */
-			char *slash = strrchr(cur, '/');
-			curlen = slash ? (size_t) (slash - cur) : 0;
-			cur[curlen] = '\0';
-			close(dfd);
-			dfd = reopen_dir(rootfd, cur);
-			if (dfd < 0)
-				return dfd;
-			continue;
-		}
-		fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT && (flags & WALK_MKDIR)) {
-			if (mkdirat(dfd, name, mode) < 0 && errno != EEXIST) {
-				ret = -errno;
-				goto fail;
-			}
-			fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		}
-		if (fd < 0 && errno == ENOENT && is_last) {
-			strcpy(last, name);
-			*exists = false;
-			*dirfd = dfd;
-			return 0;
-		}
-		if (fd < 0) {
-			ret = -errno;
-			goto fail;
-		}
-		if (fstat(fd, &st) < 0) {
-			ret = -errno;
-			close(fd);
-			goto fail;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			ssize_t n;
-
-			if (++links > WALK_LINKS_MAX) {
-				close(fd);
-				ret = -ELOOP;
-				goto fail;
-			}
-			n = readlinkat(fd, "", target, sizeof(target));
-			close(fd);
-			if (n < 0 || (size_t) n >= sizeof(target)) {
-				ret = n < 0 ? -errno : -ENAMETOOLONG;
-				goto fail;
-			}
-			if (n == 0) {
-				ret = -ENOENT;
-				goto fail;
-			}
-			target[n] = '\0';
-			if ((size_t) n + 1 + strlen(r) >= sizeof(tmp)) {
-				ret = -ENAMETOOLONG;
-				goto fail;
-			}
-			/* The rest of the path now starts with the link's target. */
-			snprintf(tmp, sizeof(tmp), "%s/%s", target, r);
-			strcpy(rest, tmp);
-			r = rest;
-			if (target[0] == '/') {
-				close(dfd);
-				curlen = 0;
-				cur[0] = '\0';
-				dfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-				if (dfd < 0)
-					return -errno;
-			}
-			continue;
-		}
-		if (is_last) {
-			close(fd);
-			strcpy(last, name);
-			*exists = true;
-			*dirfd = dfd;
-			return 0;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			close(fd);
-			ret = -ENOTDIR;
-			goto fail;
-		}
-		if (curlen + 1 + len >= sizeof(cur)) {
-			close(fd);
-			ret = -ENAMETOOLONG;
-			goto fail;
-		}
-		if (curlen)
-			cur[curlen++] = '/';
-		memcpy(cur + curlen, name, len + 1);
-		curlen += len;
-		close(dfd);
-		dfd = fd;
-	}
-fail:
-	close(dfd);
-	return ret;
-}
-
-/* open(2) inside the root; returns an fd or -errno. */
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-	char last[NAME_MAX + 1];
-	bool exists;
-	int dfd, fd, r;
-
-	flags |= O_CLOEXEC;
-	if (!walk_only) {
-		struct open_how_ how = { (uint64_t) flags, (flags & O_CREAT) ? 0644 : 0,
-					 RESOLVE_IN_ROOT_ | RESOLVE_NO_MAGICLINKS_ };
-		fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd >= 0)
-			return fd;
-		/* ENOSYS: before Linux 5.6; EPERM: a seccomp filter that does not know it. */
-		if (errno != ENOSYS && errno != EPERM)
-			return -errno;
-	}
-	r = walk(rootfd, path, 0, 0, &dfd, last, &exists);
-	if (r < 0)
-		return r;
-	if (!exists && !(flags & O_CREAT)) {
-		close(dfd);
-		return -ENOENT;
-	}
-	if (strcmp(last, ".") == 0)
-		fd = openat(dfd, ".", flags & ~O_CREAT);
-	else
-		fd = openat(dfd, last, flags | O_NOFOLLOW, 0644);
-	r = fd < 0 ? -errno : fd;
-	close(dfd);
-	return r;
-}
-
-int spec_open_in_root(int rootfd, const char *path, int flags, struct berr **err)
-{
-	int fd = open_in_root(rootfd, path, flags);
-
-	if (fd < 0)
-		return berr_make(err, -fd, "open `%s` in the container", path);
-	return fd;
-}
-
-int spec_read_in_root(int rootfd, const char *path, size_t max, bool missing_ok, char **out,
-		      size_t *len, struct berr **err)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t n = 0;
-
-	*out = NULL;
-	*len = 0;
-	fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-	if (fd == -ENOENT && missing_ok)
-		return 0;
-	if (fd < 0)
-		return berr_make(err, -fd, "open `%s` in the container", path);
-	if (fstat(fd, &st) < 0)
-		return berr_make(err, errno, "`%s` in the container", path);
-	if (!S_ISREG(st.st_mode))
-		return berr_make(err, 0, "`%s` in the container is not a regular file", path);
-	if ((uint64_t) st.st_size > max)
-		return berr_make(err, EFBIG, "`%s` in the container: larger than %zu bytes", path,
-				 max);
-	buf = malloc((size_t) st.st_size + 1);
-	if (buf == NULL)
-		return berr_make(err, ENOMEM, "`%s` in the container", path);
-	/* Read what fstat said, no more: the file may grow meanwhile. */
-	while (n < (size_t) st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t) st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return berr_make(err, errno, "read `%s` in the container", path);
-		if (r == 0)
-			break;
-		n += (size_t) r;
-	}
-	buf[n] = '\0';
-	*len = n;
-	*out = steal_ptr(&buf);
-	return 0;
-}
-
-int spec_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct berr **err)
-{
-	char last[NAME_MAX + 1];
-	struct stat st;
-	bool exists;
-	int dfd, r;
-
-	r = walk(rootfd, path, WALK_MKDIR, mode, &dfd, last, &exists);
-	if (r < 0)
-		return berr_make(err, -r, "create `%s` in the container", path);
-	r = fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW);
-	if (r < 0)
-		r = -errno;
-	else if (!S_ISDIR(st.st_mode))
-		r = -ENOTDIR;
-	close(dfd);
-	if (r < 0)
-		return berr_make(err, -r, "create `%s` in the container", path);
-	return 0;
-}
-
 /* 0: an executable regular file; else -errno (-EACCES: there but not executable). */
 static int check_exec(int rootfd, const char *path)
 {
+	struct berr *e = NULL;
 	struct stat st;
-	int fd = open_in_root(rootfd, path, O_PATH), r = 0;
+	int fd = resolve_in_root(rootfd, path, RESOLVE_NO_CREATE, &e), r = 0;
 
-	if (fd < 0)
-		return fd;
+	if (fd < 0) {
+		r = e && e->errcode ? -e->errcode : -ENOENT;
+		berr_free(e);
+		return r;
+	}
 	if (fstat(fd, &st) < 0)
 		r = -errno;
 	else if (S_ISDIR(st.st_mode))

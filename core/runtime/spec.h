@@ -1,7 +1,7 @@
 /* The process of a container: command line, environment, working directory and user, merged
  * from the image config and the run options by Docker's rules (Docker run reference; Dockerfile
  * reference, "Understand how CMD and ENTRYPOINT interact"); and the few safe lookups inside a
- * rootfs that starting it needs (the program through PATH, the working directory). */
+ * rootfs that starting it needs (the program through PATH; resolve.h does the rest). */
 #ifndef BERTH_RUNTIME_SPEC_H
 #define BERTH_RUNTIME_SPEC_H
 
@@ -75,20 +75,6 @@ int spec_envfile_parse(const char *name, const char *data, size_t len, char ***o
 int spec_envfile_read(const char *path, char ***out, size_t *n, struct berr **err);
 void spec_strv_free(char **v, size_t n);
 
-/* ---- inside a rootfs directory ----
- * Paths are resolved as if `rootfd` were "/": absolute symlinks point at its top, ".." stops
- * there, so nothing outside it is ever reached. openat2(RESOLVE_IN_ROOT) where the kernel has
- * it (5.6+); elsewhere a component walk with O_NOFOLLOW that resolves symlinks itself. */
-
-/* open(2) `path` with `flags` (O_CLOEXEC is added; O_CREAT creates with mode 0644). */
-int spec_open_in_root(int rootfd, const char *path, int flags, struct berr **err);
-/* Read a regular file of at most `max` bytes into a NUL-terminated malloc'd buffer. A missing
- * file with `missing_ok` gives 0 with *out == NULL. */
-int spec_read_in_root(int rootfd, const char *path, size_t max, bool missing_ok, char **out,
-		      size_t *len, struct berr **err);
-/* mkdir -p inside the root (the working directory, which Docker creates when missing). */
-int spec_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct berr **err);
-
 /* Find the program `file` as execvp(3) would inside the container: a name with a '/' is taken
  * as is (relative to `cwd`), otherwise each directory of `path_env` (NULL: SPEC_DEFAULT_PATH)
  * is tried. *out is the path found, inside the container. Failure sets the error's status to
@@ -96,8 +82,5 @@ int spec_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct berr **
  * file, or no execute bit), as Docker's `run` reports them. */
 int spec_lookup_path(int rootfd, const char *file, const char *path_env, const char *cwd,
 		     char **out, struct berr **err);
-
-/* Tests only: never use openat2, so the fallback walk is exercised on new kernels too. */
-void spec_resolve_walk_only(bool on);
 
 #endif

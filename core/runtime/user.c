@@ -1,7 +1,7 @@
 /* Resolve `-u` / the image's User against the container's passwd and group files. The files are
  * outside input: read with a size bound, parsed in place, malformed lines skipped as libc does. */
 #include "runtime/user.h"
-#include "runtime/spec.h"
+#include "runtime/resolve.h"
 #include "base/err.h"
 #include "base/util.h"
 
@@ -279,8 +279,8 @@ int user_resolve(int rootfd, const char *spec, char *const *extra_groups, size_t
 	_cleanup_free_ char *passwd = NULL, *group = NULL;
 	size_t plen = 0, glen = 0;
 
-	if (spec_read_in_root(rootfd, "/etc/passwd", USER_FILE_MAX, true, &passwd, &plen, err) < 0 ||
-	    spec_read_in_root(rootfd, "/etc/group", USER_FILE_MAX, true, &group, &glen, err) < 0)
+	if (resolve_read(rootfd, "/etc/passwd", USER_FILE_MAX, true, &passwd, &plen, err) < 0 ||
+	    resolve_read(rootfd, "/etc/group", USER_FILE_MAX, true, &group, &glen, err) < 0)
 		return berr_wrap(err, "user `%s`", spec ? spec : "");
 	return user_resolve_buf(spec, passwd, plen, group, glen, extra_groups, n_extra, out, err);
 }

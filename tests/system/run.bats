@@ -176,3 +176,88 @@ teardown() {
 	run "$BERTH" ps -aq
 	[ -z "$output" ]
 }
+
+@test "run -t: a pty of the container's own devpts, its size, TERM, the exit status" {
+	command -v script >/dev/null || skip "script(1) (util-linux) is missing"
+	run script -qec "stty rows 33 cols 101; $BERTH run --rm -t --entrypoint sh app:1 -c 'tty; stty size; echo \$TERM; [ /dev/console -ef /dev/pts/0 ] && echo same; exit 7'" /dev/null
+	[ "$status" -eq 7 ]
+	[[ "${lines[0]}" == "/dev/pts/0"* ]]
+	[[ "${lines[1]}" == "33 101"* ]]
+	[[ "${lines[2]}" == "xterm"* ]]
+	[[ "${lines[3]}" == "same"* ]]
+}
+
+@test "run -t: without -i nothing reaches the container's stdin; with -i it does" {
+	command -v script >/dev/null || skip "script(1) (util-linux) is missing"
+	# -t alone: the container reads its pty, where nothing arrives; the read times out.
+	run script -qec "$BERTH run --rm -t --entrypoint sh app:1 -c 'read -t 1 x && echo got:\$x || echo nothing'" /dev/null <<<"typed"
+	[[ "$output" == *"nothing"* ]]
+	run script -qec "$BERTH run --rm -i -t --entrypoint sh app:1 -c 'read -t 5 x && echo got:\$x || echo nothing'" /dev/null <<<"typed"
+	[[ "$output" == *"got:typed"* ]]
+}
+
+@test "run -t: the host's terminal is restored after the container ends" {
+	command -v script >/dev/null || skip "script(1) (util-linux) is missing"
+	run script -qec "stty -g >$TMP/before; $BERTH run --rm -it --entrypoint sh app:1 -c 'exit 3'; echo status=\$?; stty -g >$TMP/after" /dev/null </dev/null
+	[[ "$output" == *"status=3"* ]]
+	[ -s "$TMP/before" ]
+	cmp "$TMP/before" "$TMP/after"
+}
+
+@test "run --init: PID 1 is berth's reaper, orphans are reaped, the status passes through" {
+	run "$BERTH" run --rm --init --entrypoint sh app:1 -c '(sleep 0.2 &); sleep 1; ps -o pid,stat,comm; exit 5'
+	[ "$status" -eq 5 ]
+	echo "$output"
+	pid1=$(printf '%s\n' "$output" | awk '$1 == 1 { print $3 }')
+	[ -n "$pid1" ]
+	[ "$pid1" != sh ]
+	# The orphaned sleep was reparented to PID 1 and reaped: no zombie is left.
+	[[ "$output" != *" Z "* ]]
+	[[ "$(printf '%s\n' "$output" | awk '$1 != 1 && $3 == "sh"')" != "" ]]
+}
+
+@test "run --init: SIGTERM to berth run ends the command, 143" {
+	"$BERTH" run --rm --init --entrypoint sleep app:1 100 &
+	pid=$!
+	sleep 1
+	kill -TERM "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 143 ]
+}
+
+@test "create, then start -a: the two halves of run; start alone needs the supervisor" {
+	run "$BERTH" create --name made -e WHO=created --entrypoint sh app:1 -c 'echo $WHO; exit 4'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
+	run "$BERTH" ps -a
+	[[ "$output" == *"Created"*"made"* ]]
+	run "$BERTH" start -a made
+	[ "$status" -eq 4 ]
+	[ "$output" = created ]
+	run "$BERTH" ps -a
+	[[ "$output" == *"Exited (4)"*"made"* ]]
+	run -125 "$BERTH" start made
+	[[ "$output" == *"supervisor"* ]]
+	run -2 "$BERTH" create
+	"$BERTH" rm made
+}
+
+@test "rmi: an image a container uses is refused without -f" {
+	"$BERTH" create --name user1 app:1 >/dev/null
+	run -1 "$BERTH" rmi app:1
+	[[ "$output" == *"conflict: unable to remove repository reference \"app:1\" (must force) - container "*" is using its referenced image "* ]]
+	"$BERTH" images | grep -q app
+	"$BERTH" rm user1
+	run "$BERTH" rmi app:1
+	[ "$status" -eq 0 ]
+	# Forced: the name goes, the image stays for the container that uses it.
+	"$BERTH" load -q -i "$APP_TAR"
+	"$BERTH" create --name user2 --entrypoint echo app:1 still here >/dev/null
+	run "$BERTH" rmi -f app:1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Untagged: app:1"* ]]
+	run "$BERTH" start -a user2
+	[ "$output" = "still here" ]
+	"$BERTH" rm user2
+}

@@ -20,6 +20,7 @@
 #include "base/err.h"
 #include "base/fs.h"
 #include "image/manifest.h"
+#include "runtime/resolve.h"
 #include "runtime/spec.h"
 
 /* ---- helpers ---- */
@@ -673,26 +674,26 @@ static void reads(int rootfd)
 	size_t len;
 
 	/* /etc is an absolute symlink: it resolves to the root's /realetc. */
-	assert_int_equal(spec_read_in_root(rootfd, "/etc/passwd", 4096, false, &data, &len, &err), 0);
+	assert_int_equal(resolve_read(rootfd, "/etc/passwd", 4096, false, &data, &len, &err), 0);
 	assert_int_equal(len, strlen(want));
 	assert_string_equal(data, want);
 	free(data);
-	assert_int_equal(spec_read_in_root(rootfd, "/hostetc/passwd", 4096, false, &data, &len,
+	assert_int_equal(resolve_read(rootfd, "/hostetc/passwd", 4096, false, &data, &len,
 					   &err), 0);
 	assert_string_equal(data, want);
 	free(data);
-	assert_int_equal(spec_read_in_root(rootfd, "/up/outside/passwd", 4096, true, &data, &len,
+	assert_int_equal(resolve_read(rootfd, "/up/outside/passwd", 4096, true, &data, &len,
 					   &err), 0);
 	assert_null(data); /* missing inside the root, never the host's */
-	assert_int_equal(spec_read_in_root(rootfd, "/etc/passwd", 8, false, &data, &len, &err), -1);
+	assert_int_equal(resolve_read(rootfd, "/etc/passwd", 8, false, &data, &len, &err), -1);
 	assert_int_equal(err->errcode, EFBIG);
 	berr_free(err);
 	err = NULL;
-	assert_int_equal(spec_read_in_root(rootfd, "/etc", 4096, false, &data, &len, &err), -1);
+	assert_int_equal(resolve_read(rootfd, "/etc", 4096, false, &data, &len, &err), -1);
 	assert_non_null(strstr(err->msg, "not a regular file"));
 	berr_free(err);
 	err = NULL;
-	assert_int_equal(spec_read_in_root(rootfd, "/nope", 4096, false, &data, &len, &err), -1);
+	assert_int_equal(resolve_read(rootfd, "/nope", 4096, false, &data, &len, &err), -1);
 	assert_int_equal(err->errcode, ENOENT);
 	berr_free(err);
 }
@@ -707,11 +708,11 @@ static void test_in_root(void **state)
 	assert_true(rootfd >= 0);
 	/* Twice: with openat2 (where the kernel has it), and with the walk older kernels get. */
 	for (int walk = 0; walk < 2; walk++) {
-		spec_resolve_walk_only(walk);
+		resolve_force_walk = walk;
 		lookups(rootfd);
 		reads(rootfd);
 	}
-	spec_resolve_walk_only(false);
+	resolve_force_walk = false;
 	close(rootfd);
 }
 
@@ -733,32 +734,32 @@ static void test_mkdir_in_root(void **state)
 	(void) state;
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	assert_true(rootfd >= 0);
-	assert_int_equal(spec_mkdir_in_root(rootfd, "/app/data/x", 0755, &err), 0);
+	assert_int_equal(resolve_mkdir_p(rootfd, "/app/data/x", 0755, &err), 0);
 	assert_true(is_dir(root, "app/data/x"));
-	assert_int_equal(spec_mkdir_in_root(rootfd, "/app/data/x", 0755, &err), 0); /* exists */
-	assert_int_equal(spec_mkdir_in_root(rootfd, "/", 0755, &err), 0);
+	assert_int_equal(resolve_mkdir_p(rootfd, "/app/data/x", 0755, &err), 0); /* exists */
+	assert_int_equal(resolve_mkdir_p(rootfd, "/", 0755, &err), 0);
 	/* /work -> /elsewhere: created inside the root, not at the host's /elsewhere. */
-	assert_int_equal(spec_mkdir_in_root(rootfd, "/work/sub", 0755, &err), 0);
+	assert_int_equal(resolve_mkdir_p(rootfd, "/work/sub", 0755, &err), 0);
 	assert_true(is_dir(root, "elsewhere/sub"));
 	assert_false(is_dir("", "elsewhere"));
 	/* up -> ../../..: stops at the root. */
-	assert_int_equal(spec_mkdir_in_root(rootfd, "/up/made-by-test", 0755, &err), 0);
+	assert_int_equal(resolve_mkdir_p(rootfd, "/up/made-by-test", 0755, &err), 0);
 	assert_true(is_dir(root, "made-by-test"));
 	assert_false(is_dir(tmpdir, "made-by-test"));
-	assert_int_equal(spec_mkdir_in_root(rootfd, "../../x/./y/../z", 0755, &err), 0);
+	assert_int_equal(resolve_mkdir_p(rootfd, "../../x/./y/../z", 0755, &err), 0);
 	assert_true(is_dir(root, "x/z"));
 	/* Through or onto a file. */
-	assert_int_equal(spec_mkdir_in_root(rootfd, "/bin/sh/x", 0755, &err), -1);
+	assert_int_equal(resolve_mkdir_p(rootfd, "/bin/sh/x", 0755, &err), -1);
 	assert_int_equal(err->errcode, ENOTDIR);
 	berr_free(err);
 	err = NULL;
-	assert_int_equal(spec_mkdir_in_root(rootfd, "/usr/bin/tool", 0755, &err), -1);
+	assert_int_equal(resolve_mkdir_p(rootfd, "/usr/bin/tool", 0755, &err), -1);
 	assert_int_equal(err->errcode, ENOTDIR);
 	berr_free(err);
 	err = NULL;
 	/* O_CREAT through an absolute symlink lands inside too. */
 	{
-		int fd = spec_open_in_root(rootfd, "/work/new-file", O_WRONLY | O_CREAT, &err);
+		int fd = resolve_open(rootfd, "/work/new-file", O_WRONLY | O_CREAT, &err);
 		assert_true(fd >= 0);
 		close(fd);
 		assert_int_equal(access("/elsewhere/new-file", F_OK), -1);
