@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,7 +94,7 @@ struct strlist {
 
 struct run_opts {
 	const char *name, *workdir, *entrypoint, *user, *hostname, *network, *restart, *stop_signal;
-	bool rm, read_only, privileged, nnp, interactive, tty, init, entrypoint_set;
+	bool rm, read_only, privileged, nnp, nnp_set, interactive, tty, init, entrypoint_set;
 	struct strlist env, env_files, volumes, tmpfs, cap_add, cap_drop, labels, add_hosts, dns;
 	struct cg_limits limits;
 	struct rlimit_entry ulimits[RLIMIT_ENTRIES_MAX];
@@ -124,6 +125,10 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 	int id;
 
 	cg_limits_init(&o->limits);
+	/* no_new_privs is on unless asked off (or --privileged): a setuid binary in an image
+	 * must not gain what the container was denied. Docker leaves it off by default; on a
+	 * device, safety wins. `--security-opt no-new-privileges=false` restores Docker's way. */
+	o->nnp = true;
 	while ((id = args_next(a, &v, err)) != ARGS_DONE) {
 		switch (id) {
 		case -1:
@@ -163,9 +168,13 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 			} else if (strcmp(v, "no-new-privileges") == 0 || strcmp(v, "no-new-privileges=true") == 0 ||
 				   strcmp(v, "no-new-privileges:true") == 0) {
 				o->nnp = true;
+				o->nnp_set = true;
+			} else if (strcmp(v, "no-new-privileges=false") == 0 || strcmp(v, "no-new-privileges:false") == 0) {
+				o->nnp = false;
+				o->nnp_set = true;
 			} else {
 				return berr_usage(err, "--security-opt `%s`: use seccomp=unconfined, "
-						  "seccomp=PROFILE.json or no-new-privileges", v);
+						  "seccomp=PROFILE.json or no-new-privileges[=false]", v);
 			}
 			break;
 		case O_NETWORK: o->network = v; break;
@@ -195,6 +204,8 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 		case O_DEVICE: return not_yet("--device", err);
 		}
 	}
+	if (o->privileged && !o->nnp_set)
+		o->nnp = false;
 	return 0;
 }
 
@@ -563,6 +574,20 @@ static int security(struct run_ctx *r, struct berr **err)
 
 	if (caps_compute(&co, caps_kernel_last(), &r->caps, err) < 0)
 		return -1;
+	{
+		/* berth can hand on only what it holds itself (a board's init, or a restricted
+		 * host, may lack some): --privileged means all of those. */
+		uint64_t own = 0, missing;
+		char names[256];
+		for (int cap = 0; cap <= caps_kernel_last(); cap++)
+			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+				own |= CAPS_BIT(cap);
+		missing = r->caps & ~own;
+		if (missing && !o->privileged)
+			log_warn("capabilities berth itself lacks are not given: %s",
+				 caps_format(missing, names, sizeof(names)));
+		r->caps &= own;
+	}
 	return secc_filter_for(o->privileged && o->secc_mode == SECC_MODE_DEFAULT ? SECC_MODE_UNCONFINED
 										     : o->secc_mode,
 			       o->secc_path, r->caps, &r->filter, err);

@@ -261,3 +261,18 @@ teardown() {
 	[ "$output" = "still here" ]
 	"$BERTH" rm user2
 }
+
+@test "run: no_new_privs is on by default, off when asked or with --privileged" {
+	run "$BERTH" run --rm --entrypoint grep app:1 NoNewPrivs /proc/self/status
+	[[ "$output" == *"NoNewPrivs:	1"* ]]
+	run "$BERTH" run --rm --security-opt no-new-privileges=false --entrypoint grep app:1 NoNewPrivs /proc/self/status
+	[[ "$output" == *"NoNewPrivs:	0"* ]]
+	run "$BERTH" run --rm --privileged --entrypoint sh app:1 -c 'grep NoNewPrivs /proc/self/status; mkdir -p /m && mount -t tmpfs none /m && echo mounted'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"NoNewPrivs:	0"* ]]
+	[[ "$output" == *"mounted"* ]]
+	# --privileged gives every capability berth itself holds.
+	own=$(awk '/^CapBnd/ { print $2 }' /proc/self/status)
+	run "$BERTH" run --rm --privileged --entrypoint grep app:1 CapEff /proc/self/status
+	[ "$output" = "CapEff:	$own" ]
+}
