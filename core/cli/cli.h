@@ -70,6 +70,8 @@ int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_container(struct cli_ctx *ctx, int argc, char **argv);
 /* `berth container inspect`: containers only, no fallback to images. */
 int cmd_container_inspect(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_keygen(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 
 extern const struct cli_opt cmd_check_opts[];
 extern const struct cli_opt cmd_config_opts[];
@@ -84,6 +86,8 @@ extern const struct cli_opt cmd_tag_opts[];
 extern const struct cli_opt cmd_ps_opts[];
 extern const struct cli_opt cmd_rm_opts[];
 extern const struct cli_opt cmd_inspect_opts[];
+extern const struct cli_opt cmd_keygen_opts[];
+extern const struct cli_opt cmd_verify_opts[];
 
 /* Shared by the image commands (cmd_images.c, cmd_load.c). */
 struct store_refs;
