@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -802,11 +803,17 @@ static int start(struct run_ctx *r)
 		hexes[i] = r->img.chain_ids[i].hex;
 	if (overlay_options(hexes, r->img.n_layers, upper, work, opts, sizeof(opts), &err) < 0)
 		goto fail;
+	o->limits.all_devices = o->privileged;
 	if (cg_create(&sys, rc->id, &o->limits, &cgh, &err) < 0) {
 		err->status = EXIT_BERTH;
 		goto fail;
 	}
 	cg_made = true;
+	/* Where no device controller limits what nodes may be opened (cgroup v2 needs a BPF
+	 * program berth does not load yet), a container must not make nodes at all: otherwise
+	 * it could mknod a host disk and read it. */
+	if (!cgh.devices_enforced && !o->privileged)
+		r->caps &= ~CAPS_BIT(CAP_MKNOD);
 
 	/* Without -i, stdin is /dev/null, as Docker gives a container not attached. With -t the
 	 * container's stdio is its pty. */

@@ -45,6 +45,7 @@ struct cg_limits {
 	char cpuset_cpus[CG_CPUSET_MAX]; /* "0-2,4", "" none */
 	char cpuset_mems[CG_CPUSET_MAX];
 	int64_t pids_max;        /* -1 none */
+	bool all_devices;        /* --privileged: no device rules */
 };
 
 /* One mounted v1 hierarchy berth uses. */
@@ -79,6 +80,9 @@ struct cg_handle {
 	char id[CG_NAME_MAX];         /* "<container id>"; the cgroup is <parent>/<id> */
 	unsigned hier_mask;           /* v1: bit i set when hierarchy i has our directory */
 	bool active;                  /* false: no cgroup file system, nothing was made */
+	bool devices_enforced;        /* device access limited to the default nodes (v1 devices
+				       * controller); when false the caller must keep the
+				       * container from making device nodes (drop CAP_MKNOD) */
 };
 
 struct cg_stats {

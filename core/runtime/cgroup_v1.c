@@ -122,9 +122,40 @@ static int write_i64(const char *dir, const char *file, int64_t v, struct berr *
 	return cg_write(dir, file, buf, err);
 }
 
-static int write_limits(const struct cg_handle *h, const struct cg_limits *l, struct berr **err)
+/* The device nodes a container may use, as Docker allows them: it may make any node (m) but
+ * open only these. Everything else, a host disk above all, stays out of reach even to a
+ * container that can mknod. */
+static const char *const device_allow[] = {
+	"c *:* m", "b *:* m",
+	"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", /* null zero full random urandom */
+	"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",             /* tty console ptmx pts */
+	"c 10:200 rwm",                                                  /* tun */
+};
+
+static int write_devices(struct cg_handle *h, const struct cg_limits *l, struct berr **err)
 {
 	char dir[CG_PATH_MAX];
+
+	h->devices_enforced = false;
+	if (l->all_devices)
+		return 0;
+	if (ctrl_dir(h, CG_DEVICES, dir, sizeof(dir)) < 0)
+		return 0; /* no devices hierarchy: the caller falls back to dropping CAP_MKNOD */
+	if (cg_write(dir, "devices.deny", "a", err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(device_allow) / sizeof(device_allow[0]); i++)
+		if (cg_write(dir, "devices.allow", device_allow[i], err) < 0)
+			return -1;
+	h->devices_enforced = true;
+	return 0;
+}
+
+static int write_limits(struct cg_handle *h, const struct cg_limits *l, struct berr **err)
+{
+	char dir[CG_PATH_MAX];
+
+	if (write_devices(h, l, err) < 0)
+		return -1;
 
 	if (l->memory > 0) {
 		if (ctrl_dir(h, CG_MEMORY, dir, sizeof(dir)) < 0)

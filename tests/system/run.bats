@@ -276,3 +276,11 @@ teardown() {
 	run "$BERTH" run --rm --privileged --entrypoint grep app:1 CapEff /proc/self/status
 	[ "$output" = "CapEff:	$own" ]
 }
+
+@test "run: a container cannot reach a host disk, even through a node it makes" {
+	# v1 (here): mknod works, but the devices controller refuses opening the node.
+	# Without a device controller berth drops CAP_MKNOD instead.
+	run "$BERTH" run --rm --entrypoint sh app:1 -c 'mknod /d b 7 0 2>/dev/null; head -c 1 /d >/dev/null 2>&1 && echo READ || echo refused; head -c 1 /dev/zero | wc -c'
+	[ "${lines[0]}" = refused ]
+	[ "${lines[1]}" = 1 ]
+}
