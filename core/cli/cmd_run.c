@@ -77,8 +77,8 @@ const struct cli_opt cmd_run_opts[] = {
 	{ O_DETACH, 'd', "detach", NULL, "Run in the background (needs the supervisor: not yet)" },
 	{ O_PUBLISH, 'p', "publish", "list", "Publish a port (needs bridge networking: not yet)" },
 	{ O_INIT, 0, "init", NULL, "Run an init inside the container that forwards signals and reaps processes" },
-	{ O_MOUNT, 0, "mount", "mount", "Attach a filesystem mount (not yet: use -v or --tmpfs)" },
-	{ O_VOLUMES_FROM, 0, "volumes-from", "list", "Mount volumes from a container (not yet)" },
+	{ O_MOUNT, 0, "mount", "mount", "Attach a filesystem mount (type=bind|volume|tmpfs,...)" },
+	{ O_VOLUMES_FROM, 0, "volumes-from", "list", "Mount volumes from a container (NAME[:ro|rw])" },
 	{ O_ADD_HOST, 0, "add-host", "list", "Add a host-to-IP mapping (host:ip)" },
 	{ O_DNS, 0, "dns", "list", "Set custom DNS servers" },
 	{ O_DEVICE, 0, "device", "list", "Add a host device (not yet)" },
@@ -96,7 +96,8 @@ struct strlist {
 struct run_opts {
 	const char *name, *workdir, *entrypoint, *user, *hostname, *network, *restart, *stop_signal;
 	bool rm, read_only, privileged, nnp, nnp_set, interactive, tty, init, entrypoint_set;
-	struct strlist env, env_files, volumes, tmpfs, cap_add, cap_drop, labels, add_hosts, dns;
+	struct strlist env, env_files, volumes, tmpfs, cap_add, cap_drop, labels, add_hosts, dns, mounts,
+		volumes_from;
 	struct cg_limits limits;
 	struct rlimit_entry ulimits[RLIMIT_ENTRIES_MAX];
 	size_t n_ulimits;
@@ -200,8 +201,8 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 		case O_DNS: if (add(&o->dns, v, "--dns", err) < 0) return -1; break;
 		case O_DETACH: return not_yet("-d (detached containers need the supervisor)", err);
 		case O_PUBLISH: return not_yet("-p (published ports need bridge networking)", err);
-		case O_MOUNT: return not_yet("--mount (use -v or --tmpfs)", err);
-		case O_VOLUMES_FROM: return not_yet("--volumes-from", err);
+		case O_MOUNT: if (add(&o->mounts, v, "--mount", err) < 0) return -1; break;
+		case O_VOLUMES_FROM: if (add(&o->volumes_from, v, "--volumes-from", err) < 0) return -1; break;
 		case O_DEVICE: return not_yet("--device", err);
 		}
 	}
@@ -338,13 +339,142 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 }
 
 /* -v specs and the image's VOLUMEs into record mounts. */
+/* `--mount type=bind|volume|tmpfs,source=..,target=..,readonly,tmpfs-size=..,tmpfs-mode=..`
+ * (Docker's keys and aliases). Unlike -v, a missing bind source is an error. */
+static int parse_mount(const char *spec, struct rec_mount *m, struct berr **err)
+{
+	char *copy = xstrdup(spec), *save = NULL, *kv;
+	const char *type = "volume";
+	char *src = NULL, *dst = NULL, *size = NULL, *mode = NULL;
+	int ret = -1;
+
+	for (kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		const char *val = eq ? eq + 1 : NULL;
+		if (eq)
+			*eq = '\0';
+		if (strcmp(kv, "type") == 0 && val)
+			type = val;
+		else if ((strcmp(kv, "source") == 0 || strcmp(kv, "src") == 0) && val)
+			src = (char *) val;
+		else if ((strcmp(kv, "target") == 0 || strcmp(kv, "destination") == 0 || strcmp(kv, "dst") == 0) && val)
+			dst = (char *) val;
+		else if (strcmp(kv, "readonly") == 0 || strcmp(kv, "ro") == 0)
+			m->readonly = val == NULL || strcmp(val, "true") == 0 || strcmp(val, "1") == 0;
+		else if (strcmp(kv, "tmpfs-size") == 0 && val)
+			size = (char *) val;
+		else if (strcmp(kv, "tmpfs-mode") == 0 && val)
+			mode = (char *) val;
+		else {
+			berr_usage(err, "--mount `%s`: unknown or unsupported key `%s`", spec, kv);
+			goto out;
+		}
+	}
+	if (dst == NULL || dst[0] != '/') {
+		berr_usage(err, "--mount `%s`: needs an absolute target=", spec);
+		goto out;
+	}
+	m->destination = xstrdup(dst);
+	if (strcmp(type, "bind") == 0) {
+		struct stat st;
+		if (src == NULL || src[0] != '/') {
+			berr_usage(err, "--mount `%s`: a bind needs an absolute source=", spec);
+			goto out;
+		}
+		if (stat(src, &st) < 0) {
+			berr_usage(err, "--mount `%s`: bind source path does not exist: %s", spec, src);
+			goto out;
+		}
+		m->type = REC_MOUNT_BIND;
+		m->source = xstrdup(src);
+	} else if (strcmp(type, "volume") == 0) {
+		m->type = REC_MOUNT_VOLUME;
+		if (src == NULL) {
+			char id[REC_ID_LEN + 1];
+			if (rec_id_new(id, err) < 0)
+				goto out;
+			m->anonymous = true;
+			m->name = xstrdup(id);
+		} else if (!vol_name_valid(src)) {
+			berr_usage(err, "--mount `%s`: `%s` is not a valid volume name", spec, src);
+			goto out;
+		} else {
+			m->name = xstrdup(src);
+		}
+	} else if (strcmp(type, "tmpfs") == 0) {
+		m->type = REC_MOUNT_TMPFS;
+		if (size || mode)
+			m->options = xasprintf("%s%s%s%s%s", size ? "size=" : "", size ? size : "",
+					       size && mode ? "," : "", mode ? "mode=" : "", mode ? mode : "");
+	} else {
+		berr_usage(err, "--mount `%s`: type must be bind, volume or tmpfs", spec);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(copy);
+	return ret;
+}
+
+/* `--volumes-from NAME[:ro|rw]`: the other container's volumes and binds, at the same paths.
+ * Its anonymous volumes are shared, never owned: this container's `--rm` leaves them. */
+static int volumes_from(const char *spec, struct rec_config *rc, struct berr **err)
+{
+	char *ref = xstrdup(spec), *colon = strrchr(ref, ':');
+	int mode = -1; /* -1: as the source has it */
+	struct rec src;
+	int ret = -1;
+
+	if (colon && (strcmp(colon + 1, "ro") == 0 || strcmp(colon + 1, "rw") == 0)) {
+		mode = strcmp(colon + 1, "ro") == 0;
+		*colon = '\0';
+	}
+	if (rec_find(ref, &src, err) < 0) {
+		free(ref);
+		return berr_wrap(err, "--volumes-from `%s`", spec);
+	}
+	for (size_t i = 0; i < src.cfg.n_mounts; i++) {
+		const struct rec_mount *s = &src.cfg.mounts[i];
+		struct rec_mount *m;
+		if (s->type == REC_MOUNT_TMPFS)
+			continue;
+		if (rc->n_mounts >= REC_MOUNTS_MAX) {
+			berr_usage(err, "--volumes-from `%s`: more than %d mounts", spec, REC_MOUNTS_MAX);
+			goto out;
+		}
+		m = &rc->mounts[rc->n_mounts++];
+		m->type = s->type;
+		m->name = s->name ? xstrdup(s->name) : NULL;
+		m->source = s->source ? xstrdup(s->source) : NULL;
+		m->destination = xstrdup(s->destination);
+		m->readonly = mode < 0 ? s->readonly : mode == 1;
+	}
+	ret = 0;
+out:
+	rec_free(&src);
+	free(ref);
+	return ret;
+}
+
 static int plan_mounts(const struct run_opts *o, const struct img *img, struct rec_config *rc,
 		       struct berr **err)
 {
-	size_t cap = o->volumes.n + o->tmpfs.n + img->cfg.n_volumes;
-
-	rc->mounts = xcalloc(cap ? cap : 1, sizeof(*rc->mounts));
+	if (o->volumes.n + o->tmpfs.n + o->mounts.n + img->cfg.n_volumes > REC_MOUNTS_MAX)
+		return berr_usage(err, "more than %d mounts", REC_MOUNTS_MAX);
+	rc->mounts = xcalloc(REC_MOUNTS_MAX, sizeof(*rc->mounts));
+	for (size_t i = 0; i < o->volumes_from.n; i++)
+		if (volumes_from(o->volumes_from.v[i], rc, err) < 0)
+			return -1;
+	for (size_t i = 0; i < o->mounts.n; i++) {
+		if (rc->n_mounts >= REC_MOUNTS_MAX)
+			return berr_usage(err, "more than %d mounts", REC_MOUNTS_MAX);
+		if (parse_mount(o->mounts.v[i], &rc->mounts[rc->n_mounts], err) < 0)
+			return -1;
+		rc->n_mounts++;
+	}
 	for (size_t i = 0; i < o->volumes.n; i++) {
+		if (rc->n_mounts >= REC_MOUNTS_MAX)
+			return berr_usage(err, "more than %d mounts", REC_MOUNTS_MAX);
 		char *spec = xstrdup(o->volumes.v[i]), *parts[3] = { NULL }, *p = spec;
 		struct rec_mount *m = &rc->mounts[rc->n_mounts];
 		size_t np = 0;
@@ -395,7 +525,7 @@ static int plan_mounts(const struct run_opts *o, const struct img *img, struct r
 			return berr_usage(err, "--volume `%s`: the container path must be absolute", o->volumes.v[i]);
 		rc->n_mounts++;
 	}
-	for (size_t i = 0; i < o->tmpfs.n; i++) {
+	for (size_t i = 0; i < o->tmpfs.n && rc->n_mounts < REC_MOUNTS_MAX; i++) {
 		struct rec_mount *m = &rc->mounts[rc->n_mounts++];
 		const char *colon = strchr(o->tmpfs.v[i], ':');
 		m->type = REC_MOUNT_TMPFS;
@@ -404,13 +534,17 @@ static int plan_mounts(const struct run_opts *o, const struct img *img, struct r
 		if (m->destination == NULL || m->destination[0] != '/')
 			return berr_usage(err, "--tmpfs `%s`: the path must be absolute", o->tmpfs.v[i]);
 	}
+	for (size_t i = 0; i < rc->n_mounts; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(rc->mounts[i].destination, rc->mounts[j].destination) == 0)
+				return berr_usage(err, "Duplicate mount point: %s", rc->mounts[i].destination);
 	/* The image's VOLUMEs not covered by an option get anonymous volumes, as Docker does. */
 	for (size_t i = 0; i < img->cfg.n_volumes; i++) {
 		bool covered = false;
 		for (size_t j = 0; j < rc->n_mounts; j++)
 			if (strcmp(rc->mounts[j].destination, img->cfg.volumes[i]) == 0)
 				covered = true;
-		if (!covered) {
+		if (!covered && rc->n_mounts < REC_MOUNTS_MAX) {
 			struct rec_mount *m = &rc->mounts[rc->n_mounts];
 			char id[REC_ID_LEN + 1];
 			if (rec_id_new(id, err) < 0)

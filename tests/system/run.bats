@@ -284,3 +284,34 @@ teardown() {
 	[ "${lines[0]}" = refused ]
 	[ "${lines[1]}" = 1 ]
 }
+
+@test "run: --mount bind, volume and tmpfs; a missing bind source is an error" {
+	mkdir "$TMP/h"
+	echo host >"$TMP/h/f"
+	run "$BERTH" run --rm --mount type=bind,source="$TMP/h",target=/h,readonly \
+		--mount type=volume,src=mvol,dst=/v --mount type=tmpfs,target=/t,tmpfs-size=1m \
+		--entrypoint sh app:1 -c 'cat /h/f; touch /h/x 2>/dev/null || echo ro; echo kept > /v/k; df -k /t | tail -1'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = host ]
+	[ "${lines[1]}" = ro ]
+	[[ "${lines[2]}" == *" 1024 "* ]]
+	run "$BERTH" run --rm --mount type=volume,src=mvol,dst=/v --entrypoint cat app:1 /v/k
+	[ "$output" = kept ]
+	run -2 "$BERTH" run --rm --mount type=bind,source="$TMP/nope",target=/x app:1
+	[[ "$output" == *"bind source path does not exist"* ]]
+	run -2 "$BERTH" run --rm -v "$TMP/h:/same" --mount type=tmpfs,target=/same app:1
+	[[ "$output" == *"Duplicate mount point: /same"* ]]
+	"$BERTH" volume rm mvol
+}
+
+@test "run: --volumes-from shares another container's volumes, read-only when asked" {
+	"$BERTH" run --name data -v shared:/shared --entrypoint sh app:1 -c 'echo from-data > /shared/f'
+	run "$BERTH" run --rm --volumes-from data --entrypoint cat app:1 /shared/f
+	[ "$output" = from-data ]
+	run "$BERTH" run --rm --volumes-from data:ro --entrypoint sh app:1 -c '{ echo x > /shared/g; } 2>/dev/null || echo ro'
+	[ "$output" = ro ]
+	run "$BERTH" run --rm --volumes-from nosuch app:1
+	[ "$status" -ne 0 ]
+	"$BERTH" rm data
+	"$BERTH" volume rm shared
+}
