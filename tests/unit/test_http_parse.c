@@ -174,7 +174,8 @@ static char *dechunk(const char *in, size_t len, size_t step, size_t max_data, b
 		}
 		assert_true(used <= avail);
 		assert_true(dl <= max_data);
-		memcpy(out + n, data, dl);
+		if (dl)
+			memcpy(out + n, data, dl);
 		n += dl;
 		pos += used;
 		if (used == 0 && dl == 0)
