@@ -166,6 +166,8 @@ int cg_freeze(const struct cg_handle *h, bool frozen, struct berr **err);
 /* Remove the cgroup in every hierarchy, retrying on EBUSY for about a second while the last
  * process exits. A missing directory is fine. */
 int cg_destroy(struct cg_handle *h, struct berr **err);
+/* cgroup v2: attach the program that lets the cgroup open only the default device nodes. */
+int cg_devices_bpf_attach(const char *cgroup_dir, struct berr **err);
 /* Path of the cgroup's directory in the hierarchy carrying `c` (v2: the one directory). */
 int cg_path(const struct cg_handle *h, enum cg_ctrl c, char *buf, size_t size, struct berr **err);
 

@@ -179,6 +179,17 @@ static int v2_create(const struct cg_system *sys, const struct cg_limits *l, str
 			log_warn("cgroup: remove `%s`: %s", dir, strerror(errno));
 		return -1;
 	}
+	h->devices_enforced = false;
+	if (!l->all_devices) {
+		struct berr *e = NULL;
+		if (cg_devices_bpf_attach(dir, &e) == 0) {
+			h->devices_enforced = true;
+		} else {
+			/* The caller then keeps the container from making nodes at all. */
+			log_debug("cgroup: %s", e->msg);
+			berr_free(e);
+		}
+	}
 	return 0;
 }
 

@@ -17,7 +17,7 @@ check() {
 }
 
 export BERTH_ROOT=/data/berth BERTH_RUN_DIR=/run/berth
-echo "1..10"
+echo "1..11"
 
 check "load the test image onto the flash" berth load -q -i /app.tar
 out=$(berth run --rm app:1 sh -c 'echo hello $$' 2>&1)
@@ -40,6 +40,8 @@ check "a named volume on flash keeps data and was filled from the image ($out)" 
 
 out=$(berth run --rm app:1 sh -c 'mknod /d b 254 0 2>/dev/null; head -c 1 /d >/dev/null 2>&1 && echo READ || echo refused' 2>&1)
 check "a container cannot open a disk through a node it makes ($out)" [ "$out" = refused ]
+out=$(berth run --rm app:1 sh -c 'grep CapEff /proc/self/status; mknod /z c 1 5 && head -c 1 /z | wc -c' 2>&1 | tr '\n\t' '  ')
+check "on v2 a device program guards opens, so the default capabilities stay whole ($out)" [ "$out" = "CapEff: 00000000a80425fb 1 " ]
 check "no container cgroup is left behind" sh -c '[ -z "$(find /sys/fs/cgroup/berth -mindepth 1 -type d 2>/dev/null)" ]'
 check "nothing of berth stays mounted" sh -c '! grep -q "/run/berth\|/data/berth/containers" /proc/self/mountinfo'
 exit "$failed"
