@@ -24,6 +24,8 @@ const struct command commands[] = {
 	{ "load", cmd_load, "berth load [OPTIONS]",
 	  "Load images from an OCI layout or docker save tar, or STDIN", cmd_load_opts,
 	  CMD_CONFIG },
+	{ "pull", cmd_pull, "berth pull [OPTIONS] NAME[:TAG|@DIGEST]",
+	  "Download an image from a registry", cmd_pull_opts, CMD_CONFIG },
 	{ "ps", cmd_ps, "berth ps [OPTIONS]", "List containers", cmd_ps_opts, CMD_CONFIG },
 	{ "rm", cmd_rm, "berth rm [OPTIONS] CONTAINER [CONTAINER...]",
 	  "Remove one or more containers", cmd_rm_opts, CMD_CONFIG },
