@@ -1,11 +1,15 @@
 /* `berth system df`: what the store takes on flash and what `berth image prune` would free.
- * Containers and volumes are listed as 0 until berth keeps them. */
+ * Containers count their writable layers, volumes their data. */
 #include "cli.h"
 #include "base/err.h"
 #include "base/util.h"
 #include "image/gc.h"
 #include "image/image.h"
 #include "image/store.h"
+#include "base/fs.h"
+#include "runtime/record.h"
+#include "runtime/volume.h"
+#include <unistd.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -45,6 +49,80 @@ static uint64_t dir_bytes(const char *dir, const char *suffix)
 	return total;
 }
 
+/* Containers: their writable layers; reclaimable when stopped. Volumes: their data;
+ * reclaimable when no record uses them. */
+struct usage {
+	size_t total, active;
+	uint64_t size, reclaimable;
+};
+
+static void container_usage(struct usage *u)
+{
+	struct rec_list l = { 0 };
+	struct berr *e = NULL;
+
+	memset(u, 0, sizeof(*u));
+	if (rec_list_load(&l, &e) < 0) {
+		berr_free(e);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		char dir[PATH_MAX];
+		uint64_t bytes = 0;
+		int fd;
+
+		u->total++;
+		if (paths_container(dir, sizeof(dir), l.v[i].cfg.id) == 0 &&
+		    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			bytes = fs_tree_size_at(fd, "upper");
+			close(fd);
+		}
+		u->size += bytes;
+		if (l.v[i].st.status == REC_RUNNING)
+			u->active++;
+		else
+			u->reclaimable += bytes;
+	}
+	rec_list_free(&l);
+}
+
+static void volume_usage(struct usage *u)
+{
+	struct vol_list l = { 0 };
+	struct berr *e = NULL;
+
+	memset(u, 0, sizeof(*u));
+	if (vol_list_load(&l, &e) < 0) {
+		berr_free(e);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		char dir[PATH_MAX], **ids = NULL;
+		size_t n_ids = 0;
+		uint64_t bytes = 0;
+		int fd;
+
+		u->total++;
+		if (paths_volume_dir(dir, sizeof(dir), l.v[i].name) == 0 &&
+		    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			bytes = fs_tree_size_at(fd, "_data");
+			close(fd);
+		}
+		u->size += bytes;
+		if (vol_users(l.v[i].name, &ids, &n_ids, &e) < 0) {
+			berr_free(e);
+			e = NULL;
+			n_ids = 1; /* unknown: not reclaimable */
+		}
+		if (n_ids)
+			u->active++;
+		else
+			u->reclaimable += bytes;
+		vol_ids_free(ids, ids ? n_ids : 0);
+	}
+	vol_list_free(&l);
+}
+
 static int df(struct cli_ctx *ctx, enum out_format fmt)
 {
 	struct gc_opts o = { .dry_run = true, .dangling = true, .tmp = true };
@@ -56,6 +134,7 @@ static int df(struct cli_ctx *ctx, enum out_format fmt)
 	char dir[PATH_MAX], s1[16], s2[16];
 	size_t total = 0, active = 0;
 	uint64_t size = 0;
+	struct usage cu, vu;
 	int ret;
 
 	(void) ctx;
@@ -77,6 +156,8 @@ static int df(struct cli_ctx *ctx, enum out_format fmt)
 					in_use = true;
 		active += in_use;
 	}
+	container_usage(&cu);
+	volume_usage(&vu);
 	if (paths_blobs_dir(dir, sizeof(dir)) == 0)
 		size += dir_bytes(dir, "");
 	if (paths_layers_dir(dir, sizeof(dir)) == 0)
@@ -88,10 +169,12 @@ static int df(struct cli_ctx *ctx, enum out_format fmt)
 						     "TotalCount", (json_int_t) total, "Active",
 						     (json_int_t) active, "Size", (json_int_t) size,
 						     "Reclaimable", (json_int_t) st.bytes));
-		json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:i, s:i}", "Type", "Containers",
-						     "TotalCount", 0, "Active", 0, "Size", 0, "Reclaimable", 0));
-		json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:i, s:i}", "Type", "Local Volumes",
-						     "TotalCount", 0, "Active", 0, "Size", 0, "Reclaimable", 0));
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I}", "Type", "Containers",
+						     "TotalCount", (json_int_t) cu.total, "Active", (json_int_t) cu.active,
+						     "Size", (json_int_t) cu.size, "Reclaimable", (json_int_t) cu.reclaimable));
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I}", "Type", "Local Volumes",
+						     "TotalCount", (json_int_t) vu.total, "Active", (json_int_t) vu.active,
+						     "Size", (json_int_t) vu.size, "Reclaimable", (json_int_t) vu.reclaimable));
 		s = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(arr);
 		if (s) {
@@ -105,9 +188,15 @@ static int df(struct cli_ctx *ctx, enum out_format fmt)
 		snprintf(rec, sizeof(rec), "%s (%d%%)", s2, size ? (int) (st.bytes * 100 / size) : 0);
 		printf("%-15s %-8s %-8s %-10s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
 		printf("%-15s %-8zu %-8zu %-10s %s\n", "Images", total, active, s1, rec);
-		/* berth keeps no containers or volumes yet. */
-		printf("%-15s %-8d %-8d %-10s %s\n", "Containers", 0, 0, "0B", "0B");
-		printf("%-15s %-8d %-8d %-10s %s\n", "Local Volumes", 0, 0, "0B", "0B");
+		const struct usage *us[2] = { &cu, &vu };
+		const char *names[2] = { "Containers", "Local Volumes" };
+		for (int k = 0; k < 2; k++) {
+			cli_human_size(us[k]->size, s1, sizeof(s1));
+			cli_human_size(us[k]->reclaimable, s2, sizeof(s2));
+			snprintf(rec, sizeof(rec), "%s (%d%%)", s2,
+				 us[k]->size ? (int) (us[k]->reclaimable * 100 / us[k]->size) : 0);
+			printf("%-15s %-8zu %-8zu %-10s %s\n", names[k], us[k]->total, us[k]->active, s1, rec);
+		}
 	}
 	gc_inuse_free(&inuse);
 	img_list_free(&list);
@@ -118,7 +207,7 @@ static int df(struct cli_ctx *ctx, enum out_format fmt)
 static void system_usage(FILE *out)
 {
 	fprintf(out, "Usage: berth system COMMAND\n\nManage berth\n\nCommands:\n"
-		"  df        Show flash usage of images (and, later, containers and volumes)\n"
+		"  df        Show flash usage of images, containers and volumes\n"
 		"\nRun 'berth system COMMAND --help' for more information on a command.\n");
 }
 

@@ -345,14 +345,14 @@ EOF
 	[ "$(root_listing)" = "$before" ]
 }
 
-@test "system df shows images, and containers and volumes as 0" {
+@test "system df shows images, containers and volumes" {
 	berth_load -q -i "$REF/oci.tar"
 	run "$BERTH" system df
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^TYPE\ +TOTAL\ +ACTIVE\ +SIZE\ +RECLAIMABLE$ ]]
 	[[ "${lines[1]}" =~ ^Images\ +2\ +0\ +[0-9.]+MB\ +0B\ \(0%\)$ ]]
-	[[ "${lines[2]}" =~ ^Containers\ +0\ +0\ +0B\ +0B$ ]]
-	[[ "${lines[3]}" =~ ^Local\ Volumes\ +0\ +0\ +0B\ +0B$ ]]
+	[[ "${lines[2]}" =~ ^Containers\ +0\ +0\ +0B\ +0B\ \(0%\)$ ]]
+	[[ "${lines[3]}" =~ ^Local\ Volumes\ +0\ +0\ +0B\ +0B\ \(0%\)$ ]]
 	assert_80_columns
 	"$BERTH" image mount busybox:1.0 "$TMP/mnt"
 	"$BERTH" rmi multi:1.0 >/dev/null
@@ -365,6 +365,19 @@ assert v["Images"]["TotalCount"] == 1 and v["Images"]["Active"] == 1, v
 assert v["Images"]["Reclaimable"] >= 1, v
 assert v["Containers"]["TotalCount"] == 0, v'
 	"$BERTH" image umount "$TMP/mnt"
+	# A stopped container's writable layer and an unused volume are reclaimable.
+	"$BERTH" run --name dfc -v dfvol:/data busybox:1.0 sh -c 'head -c 200000 /dev/zero > /big; head -c 300000 /dev/zero > /data/v'
+	"$BERTH" rm dfc >/dev/null
+	"$BERTH" run --name dfc2 busybox:1.0 sh -c 'head -c 200000 /dev/zero > /big'
+	run "$BERTH" system df --format json
+	printf '%s' "$output" | python3 -c '
+import json, sys
+v = {t["Type"]: t for t in json.load(sys.stdin)}
+c, l = v["Containers"], v["Local Volumes"]
+assert c["TotalCount"] == 1 and c["Active"] == 0 and c["Size"] >= 200000 and c["Reclaimable"] == c["Size"], c
+assert l["TotalCount"] == 1 and l["Active"] == 0 and l["Reclaimable"] >= 300000, l'
+	"$BERTH" rm dfc2 >/dev/null
+	"$BERTH" volume rm dfvol >/dev/null
 }
 
 @test "store verify passes a sound store and finds a corrupt blob and a truncated layer" {
