@@ -216,14 +216,16 @@ static int add_entry(struct sqfs_writer *w, struct archive *in, struct archive_e
 	return sqfs_writer_add(w, path, &a, err);
 }
 
-static int convert(int in_fd, int out_fd, const struct sqfs_options *opt, struct digest *diff_out,
-		   struct layer_stats *stats, struct berr **err)
+/* Read the layer stream entry by entry, calling `fn` for each; then read (and hash) what
+ * follows the end-of-archive blocks, since the diff_id covers the whole uncompressed stream.
+ * *diff_out gets that digest, *bytes its length. */
+static int walk_layer(int in_fd, int (*fn)(struct archive *in, struct archive_entry *e, void *data,
+					   struct berr **err),
+		      void *data, struct digest *diff_out, uint64_t *bytes, struct berr **err)
 {
 	struct stream s = { 0 };
-	struct sqfs_writer *w = NULL;
 	struct archive *in = NULL;
 	struct archive_entry *e;
-	struct layer_stats st = { 0 };
 	int ret = -1, r;
 
 	digest_init(&s.hash);
@@ -240,18 +242,13 @@ static int convert(int in_fd, int out_fd, const struct sqfs_options *opt, struct
 		berr_make(err, 0, "read layer: %s", archive_error_string(in));
 		goto out;
 	}
-	if (sqfs_writer_new(&w, out_fd, opt, err) < 0)
-		goto out;
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if (add_entry(w, in, e, &st, err) < 0)
+	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+		if (fn(in, e, data, err) < 0)
 			goto out;
-	}
 	if (r != ARCHIVE_EOF) {
 		berr_make(err, 0, "read layer: %s", s.error ? s.errmsg : archive_error_string(in));
 		goto out;
 	}
-	/* The diff_id covers the whole uncompressed stream, padding after the end-of-archive
-	 * blocks included, so the rest is read (and hashed) too. */
 	while (!s.eof) {
 		const void *b;
 		if (inner_read(in, &s, &b) < 0) {
@@ -259,24 +256,49 @@ static int convert(int in_fd, int out_fd, const struct sqfs_options *opt, struct
 			goto out;
 		}
 	}
-	if (sqfs_writer_finish(w, err) < 0)
-		goto out;
-	st.tar_bytes = s.bytes;
-	st.image_bytes = sqfs_writer_image_size(w);
-	if (digest_final(&s.hash, diff_out, err) < 0)
-		goto out_nohash;
-	if (stats)
-		*stats = st;
-	ret = 0;
+	*bytes = s.bytes;
+	ret = digest_final(&s.hash, diff_out, err);
 	goto out_nohash;
 out:
 	digest_ctx_free(&s.hash);
 out_nohash:
-	sqfs_writer_free(w);
 	if (in)
 		archive_read_free(in);
 	if (s.outer)
 		archive_read_free(s.outer);
+	return ret;
+}
+
+struct to_sqfs {
+	struct sqfs_writer *w;
+	struct layer_stats *st;
+};
+
+static int sqfs_entry(struct archive *in, struct archive_entry *e, void *data, struct berr **err)
+{
+	struct to_sqfs *t = data;
+
+	return add_entry(t->w, in, e, t->st, err);
+}
+
+static int convert(int in_fd, int out_fd, const struct sqfs_options *opt, struct digest *diff_out,
+		   struct layer_stats *stats, struct berr **err)
+{
+	struct layer_stats st = { 0 };
+	struct to_sqfs t = { NULL, &st };
+	int ret = -1;
+
+	if (sqfs_writer_new(&t.w, out_fd, opt, err) < 0)
+		return -1;
+	if (walk_layer(in_fd, sqfs_entry, &t, diff_out, &st.tar_bytes, err) < 0 ||
+	    sqfs_writer_finish(t.w, err) < 0)
+		goto out;
+	st.image_bytes = sqfs_writer_image_size(t.w);
+	if (stats)
+		*stats = st;
+	ret = 0;
+out:
+	sqfs_writer_free(t.w);
 	return ret;
 }
 
@@ -633,55 +655,27 @@ static int extract_entry(struct archive *in, struct archive_entry *e, struct ext
 	return 0;
 }
 
+struct to_dir {
+	struct extract x;
+	struct layer_stats *st;
+};
+
+static int dir_entry(struct archive *in, struct archive_entry *e, void *data, struct berr **err)
+{
+	struct to_dir *t = data;
+
+	return extract_entry(in, e, &t->x, t->st, err);
+}
+
 static int extract_all(int in_fd, struct digest *diff_out, struct layer_stats *st, struct berr **err)
 {
-	struct stream s = { 0 };
-	struct extract x = { 0 };
-	struct archive *in = NULL;
-	struct archive_entry *e;
-	int ret = -1, r;
+	struct to_dir t = { { 0 }, st };
+	int ret;
 
-	digest_init(&s.hash);
-	if (open_outer(&s, in_fd, err) < 0)
-		goto out;
-	in = archive_read_new();
-	if (in == NULL) {
-		berr_make(err, ENOMEM, "tar reader");
-		goto out;
-	}
-	archive_read_support_format_tar(in);
-	if (archive_read_open(in, &s, NULL, inner_read, NULL) != ARCHIVE_OK) {
-		berr_make(err, 0, "read layer: %s", archive_error_string(in));
-		goto out;
-	}
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if (extract_entry(in, e, &x, st, err) < 0)
-			goto out;
-	}
-	if (r != ARCHIVE_EOF) {
-		berr_make(err, 0, "read layer: %s", s.error ? s.errmsg : archive_error_string(in));
-		goto out;
-	}
-	while (!s.eof) {
-		const void *b;
-		if (inner_read(in, &s, &b) < 0) {
-			berr_make(err, 0, "read layer: %s", s.errmsg);
-			goto out;
-		}
-	}
-	if (apply_dirs(&x, err) < 0)
-		goto out;
-	st->tar_bytes = s.bytes;
-	ret = digest_final(&s.hash, diff_out, err);
-	goto out_nohash;
-out:
-	digest_ctx_free(&s.hash);
-out_nohash:
-	extract_free(&x);
-	if (in)
-		archive_read_free(in);
-	if (s.outer)
-		archive_read_free(s.outer);
+	ret = walk_layer(in_fd, dir_entry, &t, diff_out, &st->tar_bytes, err);
+	if (ret == 0)
+		ret = apply_dirs(&t.x, err);
+	extract_free(&t.x);
 	return ret;
 }
 
