@@ -723,7 +723,7 @@ static int security(struct run_ctx *r, struct berr **err)
 				 caps_format(missing, names, sizeof(names)));
 		r->caps &= own;
 	}
-	return secc_filter_for(o->privileged && o->secc_mode == SECC_MODE_DEFAULT ? SECC_MODE_UNCONFINED
+	return secc_filter_cached(o->privileged && o->secc_mode == SECC_MODE_DEFAULT ? SECC_MODE_UNCONFINED
 										     : o->secc_mode,
 			       o->secc_path, r->caps, &r->filter, err);
 }

@@ -128,6 +128,11 @@ int secc_apply(const struct secc_filter *f, struct berr **err);
 
 void secc_filter_free(struct secc_filter *f);
 
+/* secc_filter_for, with the compiled program cached in <run-dir>/seccomp/ (RAM), keyed by the
+ * profile's bytes, the capabilities, the kernel and berth's version. */
+int secc_filter_cached(enum secc_mode mode, const char *path, uint64_t caps,
+		       struct secc_filter *out, struct berr **err);
+
 /* "4.8" or a uname release "6.1.0-13-arm64" -> major << 16 | minor; 0 if not a version. */
 unsigned secc_kernel_version(const char *s);
 

@@ -315,3 +315,19 @@ teardown() {
 	"$BERTH" rm data
 	"$BERTH" volume rm shared
 }
+
+@test "run: the compiled seccomp filter is cached in the run dir, and a bad cache is ignored" {
+	"$BERTH" run --rm --entrypoint true app:1
+	f=$(ls "$BERTH_RUN_DIR"/seccomp/*.bpf)
+	[ -f "$f" ]
+	[ "$(stat -c %a "$f")" = 600 ]
+	# A damaged cache file is compiled afresh: the filter still holds.
+	head -c 100 /dev/urandom >"$f"
+	run "$BERTH" run --rm --entrypoint sh app:1 -c 'unshare -m true 2>/dev/null && echo unshared || echo filtered; grep Seccomp: /proc/self/status'
+	[ "${lines[0]}" = filtered ]
+	[[ "${lines[1]}" == "Seccomp:"*2 ]]
+	# Unconfined containers compile nothing.
+	rm -f "$BERTH_RUN_DIR"/seccomp/*.bpf
+	"$BERTH" run --rm --security-opt seccomp=unconfined --entrypoint true app:1
+	[ -z "$(ls "$BERTH_RUN_DIR"/seccomp/)" ]
+}
