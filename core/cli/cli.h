@@ -35,6 +35,15 @@ extern const struct command commands[];
 const struct command *command_find(const char *name);
 /* Print a command's usage and options. */
 void command_usage(const struct command *cmd, FILE *out);
+/* Group commands (`berth image|volume|container SUB`): find a subcommand (with Docker's
+ * `list`/`remove` aliases), and print the group's usage. */
+const struct command *command_find_in(const struct command *table, const char *name);
+void command_group_usage(FILE *out, const char *group, const char *summary, const struct command *table);
+/* The next option of subcommand `c` (args_init on the first call, with a "berth GROUP SUB"
+ * name for messages). Returns -1 to go on, else the exit status (a usage error was reported, or
+ * --help was printed). */
+int command_sub_args(const struct command *c, const char *group, struct args *a, int argc, char **argv,
+		     int *id, const char **value);
 
 /* Parse the usual `--format table|json`. */
 enum out_format { OUT_TABLE, OUT_JSON };

@@ -32,20 +32,12 @@ static const struct command subcommands[] = {
 
 static const struct command *sub_find(const char *name)
 {
-	for (const struct command *c = subcommands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	if (strcmp(name, "list") == 0)
-		return sub_find("ls");
-	return NULL;
+	return command_find_in(subcommands, name);
 }
 
 static void container_usage(FILE *out)
 {
-	fprintf(out, "Usage: berth container COMMAND\n\nManage containers\n\nCommands:\n");
-	for (const struct command *c = subcommands; c->name; c++)
-		fprintf(out, "  %-9s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'berth container COMMAND --help' for more information on a command.\n");
+	command_group_usage(out, "container", "Manage containers", subcommands);
 }
 
 static int sub_prune(struct cli_ctx *ctx, int argc, char **argv)

@@ -67,40 +67,19 @@ static const struct command subcommands[] = {
 
 static const struct command *sub_find(const char *name)
 {
-	for (const struct command *c = subcommands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
+	return command_find_in(subcommands, name);
 }
 
 static void image_usage(FILE *out)
 {
-	fprintf(out, "Usage: berth image COMMAND\n\nManage images\n\nCommands:\n");
-	for (const struct command *c = subcommands; c->name; c++)
-		fprintf(out, "  %-9s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'berth image COMMAND --help' for more information on a command.\n");
+	command_group_usage(out, "image", "Manage images", subcommands);
 }
 
 /* Parse a subcommand's options; returns -1 to go on, else the exit status. */
 static int sub_args(const char *name, struct args *a, int argc, char **argv, int *id,
 		    const char **value)
 {
-	const struct command *c = sub_find(name);
-	static char cmd[48];
-	struct berr *err = NULL;
-
-	if (a->argv != argv) {
-		snprintf(cmd, sizeof(cmd), "berth image %s", name);
-		args_init(a, c->opts, argc, argv, cmd);
-	}
-	*id = args_next(a, value, &err);
-	if (*id == -1)
-		return berr_report(err);
-	if (*id == ARGS_HELP) {
-		command_usage(c, stdout);
-		return EXIT_OK;
-	}
-	return -1;
+	return command_sub_args(sub_find(name), "image", a, argc, argv, id, value);
 }
 
 /* ---- inspect ---- */

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "base/err.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct command commands[] = {
@@ -77,4 +78,45 @@ int cli_parse_format(const char *value, enum out_format *fmt, struct berr **err)
 	else
 		return berr_usage(err, "bad value `%s` for --format: use table or json", value);
 	return 0;
+}
+
+const struct command *command_find_in(const struct command *table, const char *name)
+{
+	for (const struct command *c = table; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	/* Docker's aliases for the group commands. */
+	if (strcmp(name, "list") == 0)
+		return command_find_in(table, "ls");
+	if (strcmp(name, "remove") == 0)
+		return command_find_in(table, "rm");
+	return NULL;
+}
+
+void command_group_usage(FILE *out, const char *group, const char *summary, const struct command *table)
+{
+	fprintf(out, "Usage: berth %s COMMAND\n\n%s\n\nCommands:\n", group, summary);
+	for (const struct command *c = table; c->name; c++)
+		fprintf(out, "  %-9s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun 'berth %s COMMAND --help' for more information on a command.\n", group);
+}
+
+int command_sub_args(const struct command *c, const char *group, struct args *a, int argc, char **argv,
+		     int *id, const char **value)
+{
+	static char cmd[48];
+	struct berr *err = NULL;
+
+	if (a->argv != argv) {
+		snprintf(cmd, sizeof(cmd), "berth %s %s", group, c->name);
+		args_init(a, c->opts, argc, argv, cmd);
+	}
+	*id = args_next(a, value, &err);
+	if (*id == -1)
+		return berr_report(err);
+	if (*id == ARGS_HELP) {
+		command_usage(c, stdout);
+		return EXIT_OK;
+	}
+	return -1;
 }
