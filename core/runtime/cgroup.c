@@ -820,3 +820,45 @@ uint64_t cg_shares_to_weight(uint64_t shares)
 	/* Maps the v1 range [2, 262144] linearly onto the v2 range [1, 10000]. */
 	return 1 + ((shares - 2) * 9999) / 262142;
 }
+
+static void thaw(const struct cg_handle *h,
+		 int (*freeze)(const struct cg_handle *h, bool frozen, struct berr **err))
+{
+	struct berr *e = NULL;
+
+	if (freeze(h, false, &e) < 0)
+		berr_free(e);
+}
+
+int cg_signal_all(const struct cg_handle *h, const char *dir, int sig,
+		  int (*freeze)(const struct cg_handle *h, bool frozen, struct berr **err),
+		  struct berr **err)
+{
+	struct berr *e = NULL;
+	bool frozen = false;
+	int r = 0;
+
+	if (freeze(h, true, &e) == 0)
+		frozen = true;
+	else
+		berr_free(e);
+	for (int round = 0; round < 100; round++) {
+		int n = cg_signal_procs(dir, sig);
+		if (n < 0) {
+			r = berr_make(err, errno, "signal the processes of `%s`", dir);
+			break;
+		}
+		if (n == 0 || sig != SIGKILL)
+			break;
+		/* A frozen task dies only once thawed. */
+		if (frozen) {
+			thaw(h, freeze);
+			frozen = false;
+		}
+		if (cg_wait_empty(dir, 50) == 0)
+			break;
+	}
+	if (frozen)
+		thaw(h, freeze);
+	return r;
+}

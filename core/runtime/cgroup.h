@@ -214,5 +214,11 @@ int cg_rmdir_retry(const char *path, struct berr **err);
 int cg_signal_procs(const char *dir, int sig);
 /* Wait up to timeout_ms for dir/cgroup.procs to be empty; 0 when it is. */
 int cg_wait_empty(const char *dir, int timeout_ms);
+/* Signal every process listed in `dir`/cgroup.procs, frozen meanwhile where `freeze` can (so
+ * nothing forks between reading the list and the signal); with SIGKILL, repeat until the
+ * cgroup is empty. Shared by both backends' kill_all. */
+int cg_signal_all(const struct cg_handle *h, const char *dir, int sig,
+		  int (*freeze)(const struct cg_handle *h, bool frozen, struct berr **err),
+		  struct berr **err);
 
 #endif

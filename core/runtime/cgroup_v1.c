@@ -371,44 +371,11 @@ static int procs_dir(const struct cg_handle *h, char *buf, size_t size)
 
 static int v1_kill_all(const struct cg_handle *h, int sig, struct berr **err)
 {
-	char dir[CG_PATH_MAX], fdir[CG_PATH_MAX];
-	bool frozen = false;
-	int r = 0;
+	char dir[CG_PATH_MAX];
 
 	if (procs_dir(h, dir, sizeof(dir)) < 0)
 		return 0;
-	/* Frozen, nothing can fork between reading the list and the signal arriving. */
-	if (ctrl_dir(h, CG_FREEZER, fdir, sizeof(fdir)) == 0) {
-		struct berr *e2 = NULL;
-		if (freezer_set(fdir, "FROZEN", &e2) == 0)
-			frozen = true;
-		else
-			berr_free(e2);
-	}
-	for (int round = 0; round < 100; round++) {
-		int n = cg_signal_procs(dir, sig);
-		if (n < 0) {
-			r = berr_make(err, errno, "signal the processes of `%s`", dir);
-			break;
-		}
-		if (n == 0 || sig != SIGKILL)
-			break;
-		if (frozen) {
-			struct berr *e2 = NULL;
-			/* A frozen task dies only once thawed. */
-			if (freezer_set(fdir, "THAWED", &e2) < 0)
-				berr_free(e2);
-			frozen = false;
-		}
-		if (cg_wait_empty(dir, 50) == 0)
-			break;
-	}
-	if (frozen) {
-		struct berr *e2 = NULL;
-		if (freezer_set(fdir, "THAWED", &e2) < 0)
-			berr_free(e2);
-	}
-	return r;
+	return cg_signal_all(h, dir, sig, v1_freeze, err);
 }
 
 const struct cg_ops cg_v1_ops = {

@@ -279,8 +279,6 @@ static int v2_freeze(const struct cg_handle *h, bool frozen, struct berr **err)
 static int v2_kill_all(const struct cg_handle *h, int sig, struct berr **err)
 {
 	char dir[CG_PATH_MAX];
-	bool frozen = false;
-	int r = 0;
 
 	if (leaf_dir(h, dir, sizeof(dir), err) < 0)
 		return -1;
@@ -291,36 +289,7 @@ static int v2_kill_all(const struct cg_handle *h, int sig, struct berr **err)
 		return cg_wait_empty(dir, 1000) < 0 && errno != EBUSY
 			       ? berr_make(err, errno, "read `%s/cgroup.procs`", dir) : 0;
 	}
-	if (sig == SIGKILL) {
-		struct berr *e2 = NULL;
-		if (v2_freeze(h, true, &e2) == 0)
-			frozen = true;
-		else
-			berr_free(e2);
-	}
-	for (int round = 0; round < 100; round++) {
-		int n = cg_signal_procs(dir, sig);
-		if (n < 0) {
-			r = berr_make(err, errno, "signal the processes of `%s`", dir);
-			break;
-		}
-		if (n == 0 || sig != SIGKILL)
-			break;
-		if (frozen) {
-			struct berr *e2 = NULL;
-			if (v2_freeze(h, false, &e2) < 0)
-				berr_free(e2);
-			frozen = false;
-		}
-		if (cg_wait_empty(dir, 50) == 0)
-			break;
-	}
-	if (frozen) {
-		struct berr *e2 = NULL;
-		if (v2_freeze(h, false, &e2) < 0)
-			berr_free(e2);
-	}
-	return r;
+	return cg_signal_all(h, dir, sig, v2_freeze, err);
 }
 
 static int v2_destroy(struct cg_handle *h, struct berr **err)
