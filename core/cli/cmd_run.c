@@ -121,6 +121,16 @@ static int not_yet(const char *what, struct berr **err)
 	return -1;
 }
 
+/* A value written as one field of /etc/hosts or resolv.conf: no blank or control character
+ * may start another field or line. */
+static bool one_word(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char) *v <= ' ' || *v == 0x7f)
+			return false;
+	return true;
+}
+
 static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 {
 	const char *v;
@@ -144,7 +154,11 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 		case O_WORKDIR: o->workdir = v; break;
 		case O_ENTRYPOINT: o->entrypoint = v; o->entrypoint_set = true; break;
 		case O_USER: o->user = v; break;
-		case O_HOSTNAME: o->hostname = v; break;
+		case O_HOSTNAME:
+			if (*v == '\0' || strlen(v) > 63 || !one_word(v))
+				return berr_usage(err, "--hostname `%s`: use 1 to 63 characters, no blanks", v);
+			o->hostname = v;
+			break;
 		case O_VOLUME: if (add(&o->volumes, v, "--volume", err) < 0) return -1; break;
 		case O_TMPFS: if (add(&o->tmpfs, v, "--tmpfs", err) < 0) return -1; break;
 		case O_READ_ONLY: o->read_only = true; break;
@@ -287,7 +301,7 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 	}
 	for (size_t i = 0; i < o->add_hosts.n; i++) {
 		const char *h = o->add_hosts.v[i], *sep = strchr(h, ':');
-		if (sep == NULL || sep == h || sep[1] == '\0') {
+		if (sep == NULL || sep == h || sep[1] == '\0' || !one_word(h)) {
 			fclose(f);
 			free(buf);
 			return berr_usage(err, "--add-host `%s`: use HOST:IP", h);
@@ -309,8 +323,14 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 		f = open_memstream(&buf, &len);
 		if (f == NULL)
 			return berr_make(err, errno, "resolv.conf");
-		for (size_t i = 0; i < o->dns.n; i++)
+		for (size_t i = 0; i < o->dns.n; i++) {
+			if (!one_word(o->dns.v[i])) {
+				fclose(f);
+				free(buf);
+				return berr_usage(err, "--dns `%s`: use an IP address", o->dns.v[i]);
+			}
 			fprintf(f, "nameserver %s\n", o->dns.v[i]);
+		}
 		fclose(f);
 	} else {
 		struct berr *e = NULL;

@@ -331,3 +331,14 @@ teardown() {
 	"$BERTH" run --rm --security-opt seccomp=unconfined --entrypoint true app:1
 	[ -z "$(ls "$BERTH_RUN_DIR"/seccomp/)" ]
 }
+
+@test "run: --hostname, --add-host and --dns values cannot inject lines into /etc files" {
+	run -2 "$BERTH" run --rm --add-host $'a:1.2.3.4\n6.6.6.6 evil' app:1
+	run -2 "$BERTH" run --rm --dns $'1.1.1.1\nsearch evil' app:1
+	run -2 "$BERTH" run --rm --hostname $'box\n6.6.6.6 evil' app:1
+	run "$BERTH" run --rm --hostname box --add-host db:10.0.0.2 --dns 9.9.9.9 --entrypoint sh app:1 \
+		-c 'hostname; grep db /etc/hosts; cat /etc/resolv.conf'
+	[ "${lines[0]}" = box ]
+	[ "${lines[1]}" = "10.0.0.2	db" ]
+	[ "${lines[2]}" = "nameserver 9.9.9.9" ]
+}
