@@ -4,10 +4,13 @@
  * limit, start the child in its namespaces, wait, report (137 and OOMKilled for an OOM kill),
  * clean up. */
 #include "cli.h"
+#include "client.h"
+#include "run.h"
 #include "base/err.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/paths.h"
+#include "base/signame.h"
 #include "base/util.h"
 #include "image/image.h"
 #include "image/mount.h"
@@ -42,7 +45,7 @@ enum {
 	O_TMPFS, O_READ_ONLY, O_MEMORY, O_MEMORY_SWAP, O_CPUS, O_CPU_SHARES, O_CPUSET, O_PIDS,
 	O_CAP_ADD, O_CAP_DROP, O_PRIVILEGED, O_SECURITY_OPT, O_NETWORK, O_ULIMIT, O_SHM_SIZE,
 	O_LABEL, O_RESTART, O_INTERACTIVE, O_TTY, O_DETACH, O_PUBLISH, O_INIT, O_MOUNT,
-	O_VOLUMES_FROM, O_ADD_HOST, O_DNS, O_DEVICE, O_STOP_SIGNAL,
+	O_VOLUMES_FROM, O_ADD_HOST, O_DNS, O_DEVICE, O_STOP_SIGNAL, O_STOP_TIMEOUT,
 };
 
 const struct cli_opt cmd_run_opts[] = {
@@ -71,10 +74,10 @@ const struct cli_opt cmd_run_opts[] = {
 	{ O_ULIMIT, 0, "ulimit", "ulimit", "Ulimit options (nofile=1024:2048)" },
 	{ O_SHM_SIZE, 0, "shm-size", "bytes", "Size of /dev/shm (default 64m)" },
 	{ O_LABEL, 'l', "label", "list", "Set meta data on a container" },
-	{ O_RESTART, 0, "restart", "string", "Restart policy (recorded; the supervisor acts on it)" },
+	{ O_RESTART, 0, "restart", "string", "Restart policy (no, on-failure[:N], always, unless-stopped)" },
 	{ O_INTERACTIVE, 'i', "interactive", NULL, "Keep STDIN open" },
 	{ O_TTY, 't', "tty", NULL, "Allocate a pseudo-TTY" },
-	{ O_DETACH, 'd', "detach", NULL, "Run in the background (needs the supervisor: not yet)" },
+	{ O_DETACH, 'd', "detach", NULL, "Run in the background, under the supervisor" },
 	{ O_PUBLISH, 'p', "publish", "list", "Publish a port (needs bridge networking: not yet)" },
 	{ O_INIT, 0, "init", NULL, "Run an init inside the container that forwards signals and reaps processes" },
 	{ O_MOUNT, 0, "mount", "mount", "Attach a filesystem mount (type=bind|volume|tmpfs,...)" },
@@ -82,7 +85,8 @@ const struct cli_opt cmd_run_opts[] = {
 	{ O_ADD_HOST, 0, "add-host", "list", "Add a host-to-IP mapping (host:ip)" },
 	{ O_DNS, 0, "dns", "list", "Set custom DNS servers" },
 	{ O_DEVICE, 0, "device", "list", "Add a host device (not yet)" },
-	{ O_STOP_SIGNAL, 0, "stop-signal", "string", "Signal to stop the container (recorded)" },
+	{ O_STOP_SIGNAL, 0, "stop-signal", "string", "Signal to stop the container" },
+	{ O_STOP_TIMEOUT, 0, "stop-timeout", "int", "Seconds to wait for the container to stop before killing it" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -95,7 +99,9 @@ struct strlist {
 
 struct run_opts {
 	const char *name, *workdir, *entrypoint, *user, *hostname, *network, *restart, *stop_signal;
-	bool rm, read_only, privileged, nnp, nnp_set, interactive, tty, init, entrypoint_set;
+	bool rm, read_only, privileged, nnp, nnp_set, interactive, tty, init, entrypoint_set, detach;
+	int stop_signal_nr;   /* 0: the image's, else SIGTERM */
+	int stop_timeout;     /* seconds; -1: the default */
 	struct strlist env, env_files, volumes, tmpfs, cap_add, cap_drop, labels, add_hosts, dns, mounts,
 		volumes_from;
 	struct cg_limits limits;
@@ -137,6 +143,7 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 	int id;
 
 	cg_limits_init(&o->limits);
+	o->stop_timeout = -1;
 	/* no_new_privs is on unless asked off (or --privileged): a setuid binary in an image
 	 * must not gain what the container was denied. Docker leaves it off by default; on a
 	 * device, safety wins. `--security-opt no-new-privileges=false` restores Docker's way. */
@@ -210,10 +217,23 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 		case O_INTERACTIVE: o->interactive = true; break;
 		case O_TTY: o->tty = true; break;
 		case O_INIT: o->init = true; break;
-		case O_STOP_SIGNAL: o->stop_signal = v; break;
+		case O_STOP_SIGNAL:
+			o->stop_signal = v;
+			if ((o->stop_signal_nr = sig_parse(v)) < 0)
+				return berr_usage(err, "--stop-signal `%s`: use a signal name or number, "
+						  "such as SIGTERM or 15", v);
+			break;
+		case O_STOP_TIMEOUT: {
+			char *end;
+			long t = strtol(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || t < -1 || t > 1000000)
+				return berr_usage(err, "--stop-timeout `%s`: use a number of seconds", v);
+			o->stop_timeout = (int) t;
+			break;
+		}
 		case O_ADD_HOST: if (add(&o->add_hosts, v, "--add-host", err) < 0) return -1; break;
 		case O_DNS: if (add(&o->dns, v, "--dns", err) < 0) return -1; break;
-		case O_DETACH: return not_yet("-d (detached containers need the supervisor)", err);
+		case O_DETACH: o->detach = true; break;
 		case O_PUBLISH: return not_yet("-p (published ports need bridge networking)", err);
 		case O_MOUNT: if (add(&o->mounts, v, "--mount", err) < 0) return -1; break;
 		case O_VOLUMES_FROM: if (add(&o->volumes_from, v, "--volumes-from", err) < 0) return -1; break;
@@ -222,6 +242,8 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 	}
 	if (o->privileged && !o->nnp_set)
 		o->nnp = false;
+	if (o->rm && o->restart && strcmp(o->restart, "no") != 0)
+		return berr_usage(err, "conflicting options: --restart and --rm");
 	return 0;
 }
 
@@ -662,7 +684,7 @@ out:
 /* Layer mounts stay while any container runs (a container's own overlay lives in its mount
  * namespace, where the host cannot see it); when none runs, they are all released, so
  * nothing of berth's stays mounted. */
-static void release_layers(const char *self)
+void run_release_layers(const char *self)
 {
 	struct rec_list l = { 0 };
 	struct berr *e = NULL;
@@ -699,6 +721,7 @@ struct run_ctx {
 	struct secc_filter filter;
 	uint64_t caps;
 	bool host_net;
+	int pty_master;       /* -t: the container's pty master once it runs */
 };
 
 static void run_ctx_free(struct run_ctx *r)
@@ -818,6 +841,10 @@ static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **ar
 	r->rc.pids_limit = o->limits.pids_max > 0 ? o->limits.pids_max : 0;
 	if (o->restart && rec_restart_parse(o->restart, &r->rc.restart, &r->rc.restart_max, err) < 0)
 		return -1;
+	r->rc.stop_timeout = o->stop_timeout;
+	r->rc.stop_signal = o->stop_signal_nr;
+	if (r->rc.stop_signal == 0 && r->img.cfg.stop_signal && (r->rc.stop_signal = sig_parse(r->img.cfg.stop_signal)) < 0)
+		r->rc.stop_signal = 0; /* an image's unknown StopSignal: SIGTERM, as Docker falls back */
 	if (o->labels.n) {
 		r->rc.labels = xcalloc(o->labels.n, sizeof(*r->rc.labels));
 		for (size_t i = 0; i < o->labels.n; i++) {
@@ -916,72 +943,75 @@ static void wait_plain(pid_t pid, int *ws)
 	child_pid = 0;
 }
 
-/* The second half of `run`, and `start -a`: volumes, layers, cgroup, the child in its
- * namespaces; wait, report (137 and OOMKilled for an OOM kill), record the end, clean up.
- * Returns the exit status to give. */
-static int start(struct run_ctx *r)
+/* How launch() wires the child. */
+struct launch_io {
+	int stdio[3];             /* -1: inherit (stdin: /dev/null unless -i or -t) */
+	unsigned restart_count;
+};
+
+/* Volumes, layers, cgroup, the child in its namespaces, released: it runs, and state.json
+ * says so. On failure *status is set, the record says exited with the error (unless --rm),
+ * and nothing of the attempt is left. */
+static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live *L, int *status,
+		  struct berr **err)
 {
 	struct run_opts *o = &r->o;
 	struct rec_config *rc = &r->rc;
-	struct berr *err = NULL;
-	struct rec_state st = { 0 };
-	struct cg_system sys;
-	struct cg_handle cgh = { 0 };
 	struct exec_data xd;
-	struct rt_config c = { .console_fd = -1, .stdio = { -1, -1, -1 } };
+	struct rt_config c = { .console_fd = -1, .stdio = { io->stdio[0], io->stdio[1], io->stdio[2] } };
 	struct rt_child ch = { -1, -1, -1 };
 	struct rt_mount *rtm = NULL;
 	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hosts[PATH_MAX],
 		resolv[PATH_MAX], hostname_file[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 	const char **hexes = NULL;
-	bool cg_made = false, oom = false, blocked = false;
-	int ret = EXIT_BERTH, status = EXIT_BERTH, ws = 0, devnull = -1;
-	sigset_t relay_set, old_mask;
+	int ret = -1, devnull = -1;
 
+	*status = EXIT_BERTH;
+	memset(L, 0, sizeof(*L));
+	L->pid = -1;
+	L->rm = o->rm;
+	snprintf(L->id, sizeof(L->id), "%s", rc->id);
+	L->st.restart_count = io->restart_count;
 	if (paths_container_file(rootfs, sizeof(rootfs), rc->id, "rootfs") < 0 ||
 	    paths_container_file(upper, sizeof(upper), rc->id, "upper") < 0 ||
 	    paths_container_file(work, sizeof(work), rc->id, "work") < 0 ||
 	    paths_container_file(hosts, sizeof(hosts), rc->id, "hosts") < 0 ||
 	    paths_container_file(resolv, sizeof(resolv), rc->id, "resolv.conf") < 0 ||
 	    paths_container_file(hostname_file, sizeof(hostname_file), rc->id, "hostname") < 0) {
-		berr_make(&err, errno, "container paths");
+		berr_make(err, errno, "container paths");
 		goto fail;
 	}
-	if (cg_detect(&sys, NULL, &err) < 0)
+	if (cg_detect(&L->sys, NULL, err) < 0)
 		goto fail;
 	rtm = xcalloc(rc->n_mounts ? rc->n_mounts : 1, sizeof(*rtm));
-	if (prepare_volumes(rc, &r->img, rtm, &err) < 0)
+	if (prepare_volumes(rc, &r->img, rtm, err) < 0)
 		goto fail;
 	hexes = xcalloc(r->img.n_layers, sizeof(*hexes));
 	for (size_t i = 0; i < r->img.n_layers; i++)
 		hexes[i] = r->img.chain_ids[i].hex;
-	if (overlay_options(hexes, r->img.n_layers, upper, work, opts, sizeof(opts), &err) < 0)
+	if (overlay_options(hexes, r->img.n_layers, upper, work, opts, sizeof(opts), err) < 0)
 		goto fail;
 	o->limits.all_devices = o->privileged;
-	if (cg_create(&sys, rc->id, &o->limits, &cgh, &err) < 0) {
-		err->status = EXIT_BERTH;
+	if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
+		(*err)->status = EXIT_BERTH;
 		goto fail;
 	}
-	cg_made = true;
+	L->cg_made = true;
 	/* Where no device controller limits what nodes may be opened (cgroup v2 needs a BPF
 	 * program berth does not load yet), a container must not make nodes at all: otherwise
 	 * it could mknod a host disk and read it. */
-	if (!cgh.devices_enforced && !o->privileged)
+	if (!L->cgh.devices_enforced && !o->privileged)
 		r->caps &= ~CAPS_BIT(CAP_MKNOD);
 
 	/* Without -i, stdin is /dev/null, as Docker gives a container not attached. With -t the
 	 * container's stdio is its pty. */
-	if (!o->interactive && !o->tty) {
+	if (c.stdio[0] < 0 && !o->interactive && !o->tty) {
 		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		c.stdio[0] = devnull;
 	}
 	if (o->tty) {
 		c.tty = true;
 		tty_size(&c.tty_rows, &c.tty_cols);
-		/* The relay takes these from a signalfd: none may be lost before it runs. */
-		tty_signals(&relay_set);
-		sigprocmask(SIG_BLOCK, &relay_set, &old_mask);
-		blocked = true;
 	}
 	c.init = o->init;
 	c.rootfs = rootfs;
@@ -1002,87 +1032,48 @@ static int start(struct run_ctx *r)
 	xd = (struct exec_data){ &r->proc, r->caps, &r->filter, o->nnp, o->ulimits, o->n_ulimits };
 	c.exec_fn = exec_step;
 	c.exec_data = &xd;
-	if (rt_spawn(&c, &ch, &err) < 0)
+	if (rt_spawn(&c, &ch, err) < 0)
 		goto fail;
-	if (cg_enter(&cgh, ch.pid, &err) < 0) {
+	if (cg_enter(&L->cgh, ch.pid, err) < 0) {
 		rt_abort(&ch);
 		goto fail;
 	}
-	if (!blocked)
-		forward_signals(ch.pid);
-	if (rt_release(&ch, &status, &err) < 0) {
-		st.status = REC_EXITED;
-		st.exit_code = status;
-		st.error = err && err->msg ? xstrdup(err->msg) : NULL;
-		ret = berr_report(err);
-		ret = status ? status : ret;
-		err = NULL;
-		goto cleanup;
+	if (rt_release(&ch, status, err) < 0)
+		goto fail;
+	L->pid = ch.pid;
+	r->pty_master = ch.pty_master;
+	if (rec_state_set_running(&L->st, ch.pid, err) < 0 || rec_save_state(rc->id, &L->st, err) < 0) {
+		log_warn("%s", (*err)->msg); /* the container runs anyway; ps will show it exited */
+		berr_free(*err);
+		*err = NULL;
 	}
-	if (rec_state_set_running(&st, ch.pid, &err) < 0 || rec_save_state(rc->id, &st, &err) < 0) {
-		log_warn("%s", err->msg); /* the container runs anyway; ps will show it exited */
-		berr_free(err);
-		err = NULL;
-	}
-	if (ch.pty_master >= 0) {
-		if (tty_relay(ch.pty_master, ch.pid, o->interactive, &ws, &err) < 0) {
-			log_warn("%s", err->msg);
-			berr_free(err);
-			err = NULL;
-		}
-		close(ch.pty_master);
-		ch.pty_master = -1;
-	} else {
-		if (blocked) { /* -t, yet no pty came: wait the plain way */
-			sigprocmask(SIG_SETMASK, &old_mask, NULL);
-			blocked = false;
-		}
-		wait_plain(ch.pid, &ws);
-	}
-	status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
-	{
-		struct berr *e = NULL;
-		if (cg_oom_killed(&cgh, &oom, &e) < 0)
-			berr_free(e);
-	}
-	if (oom)
-		status = 137;
-	st.status = REC_EXITED;
-	st.exit_code = status;
-	st.oom_killed = oom;
-	st.pid = 0;
-	st.finished = rec_now();
-	ret = status;
-	goto cleanup;
+	ret = 0;
+	goto out;
 
 fail:
-	ret = err ? berr_report(err) : EXIT_BERTH;
-	err = NULL;
-cleanup:
-	child_pid = 0;
-	if (blocked)
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	if (cg_made) {
+	L->st.status = REC_EXITED;
+	L->st.exit_code = *status;
+	L->st.finished = rec_now();
+	free(L->st.error);
+	L->st.error = err && *err && (*err)->msg ? xstrdup((*err)->msg) : NULL;
+	if (L->cg_made) {
 		struct berr *e = NULL;
-		if (cg_destroy(&cgh, &e) < 0) {
+		if (cg_destroy(&L->cgh, &e) < 0) {
 			log_warn("%s", e->msg);
 			berr_free(e);
 		}
+		L->cg_made = false;
 	}
 	{
 		struct berr *e = NULL;
-		if (o->rm) {
-			if (rec_remove(rc->id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e) < 0) {
-				log_warn("%s", e->msg);
-				berr_free(e);
-			}
-		} else if (st.status == REC_EXITED && rec_save_state(rc->id, &st, &e) < 0) {
+		if (!o->rm && rec_save_state(rc->id, &L->st, &e) < 0) {
 			log_warn("%s", e->msg);
 			berr_free(e);
 		}
 	}
 	if (hexes)
-		release_layers(rc->id);
+		run_release_layers(rc->id);
+out:
 	if (devnull >= 0)
 		close(devnull);
 	free(hexes);
@@ -1092,37 +1083,140 @@ cleanup:
 				free((char *) rtm[i].source);
 		free(rtm);
 	}
-	rec_state_free(&st);
 	return ret;
+}
+
+int run_finish(struct run_live *L, int ws)
+{
+	struct berr *e = NULL;
+	bool oom = false;
+	int status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+
+	if (L->cg_made && cg_oom_killed(&L->cgh, &oom, &e) < 0) {
+		berr_free(e);
+		e = NULL;
+	}
+	if (oom)
+		status = 137;
+	L->st.status = REC_EXITED;
+	L->st.exit_code = status;
+	L->st.oom_killed = oom;
+	L->st.pid = 0;
+	L->st.finished = rec_now();
+	if (L->cg_made && cg_destroy(&L->cgh, &e) < 0) {
+		log_warn("%s", e->msg);
+		berr_free(e);
+		e = NULL;
+	}
+	L->cg_made = false;
+	if (L->rm) {
+		if (rec_remove(L->id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e) < 0) {
+			log_warn("%s", e->msg);
+			berr_free(e);
+			e = NULL;
+		}
+	} else if (rec_save_state(L->id, &L->st, &e) < 0) {
+		log_warn("%s", e->msg);
+		berr_free(e);
+		e = NULL;
+	}
+	run_release_layers(L->id);
+	rec_state_free(&L->st);
+	return status;
+}
+
+/* The second half of `run`, and `start -a`: launch, wait in the foreground (a pty relay with
+ * -t), finish. Returns the exit status to give. */
+static int start(struct run_ctx *r)
+{
+	struct launch_io io = { .stdio = { -1, -1, -1 } };
+	struct run_live L;
+	struct berr *err = NULL;
+	sigset_t relay_set, old_mask;
+	bool blocked = false;
+	int status, ws = 0;
+
+	if (r->o.tty) {
+		/* The relay takes these from a signalfd: none may be lost before it runs. */
+		tty_signals(&relay_set);
+		sigprocmask(SIG_BLOCK, &relay_set, &old_mask);
+		blocked = true;
+	}
+	r->pty_master = -1;
+	if (launch(r, &io, &L, &status, &err) < 0) {
+		int ret = berr_report(err);
+		if (r->o.rm) {
+			struct berr *e = NULL;
+			if (rec_remove(r->rc.id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e) < 0) {
+				log_warn("%s", e->msg);
+				berr_free(e);
+			}
+		}
+		if (blocked)
+			sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		rec_state_free(&L.st);
+		return status ? status : ret;
+	}
+	if (r->pty_master >= 0) {
+		if (tty_relay(r->pty_master, L.pid, r->o.interactive, &ws, &err) < 0) {
+			log_warn("%s", err->msg);
+			berr_free(err);
+			err = NULL;
+		}
+		close(r->pty_master);
+		r->pty_master = -1;
+	} else {
+		if (blocked) { /* -t, yet no pty came: wait the plain way */
+			sigprocmask(SIG_SETMASK, &old_mask, NULL);
+			blocked = false;
+		}
+		wait_plain(L.pid, &ws);
+	}
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	return run_finish(&L, ws);
+}
+
+/* Parse options, then create the record. */
+static int create_from_args(struct cli_ctx *ctx, struct run_ctx *r, int argc, char **argv, const char *cmd,
+			    struct berr **err)
+{
+	struct args a;
+	int ret;
+
+	args_init(&a, cmd_run_opts, argc, argv, cmd);
+	ret = parse_opts(&a, &r->o, err);
+	if (ret != 0)
+		return ret;
+	if (a.i >= argc)
+		return berr_usage(err, "`%s` needs an image; see `%s --help`", cmd, cmd);
+	/* The options as given, for `start` and the supervisor to parse again. */
+	r->rc.host_args.v = xcalloc((size_t) a.i, sizeof(char *));
+	for (int i = 1; i < a.i; i++)
+		r->rc.host_args.v[r->rc.host_args.n++] = xstrdup(argv[i]);
+	return create(ctx, r, argv[a.i], argv + a.i + 1, (size_t) (argc - a.i - 1), err);
 }
 
 int run_main(struct cli_ctx *ctx, int argc, char **argv, bool do_start)
 {
-	const char *cmd = do_start ? "run" : "create";
+	const char *cmd = do_start ? "berth run" : "berth create";
 	struct run_ctx r = { 0 };
 	struct berr *err = NULL;
-	char usage[32];
-	struct args a;
 	int ret;
 
-	snprintf(usage, sizeof(usage), "berth %s", cmd);
-	args_init(&a, cmd_run_opts, argc, argv, usage);
-	ret = parse_opts(&a, &r.o, &err);
+	ret = create_from_args(ctx, &r, argc, argv, cmd, &err);
 	if (ret == ARGS_HELP) {
-		command_usage(command_find(cmd), stdout);
+		command_usage(command_find(cmd + 6), stdout);
+		run_ctx_free(&r);
 		return EXIT_OK;
 	}
-	if (ret < 0)
-		return berr_report(err);
-	if (a.i >= argc) {
-		berr_usage(&err, "`berth %s` needs an image; see `berth %s --help`", cmd, cmd);
-		return berr_report(err);
-	}
-	if (create(ctx, &r, argv[a.i], argv + a.i + 1, (size_t) (argc - a.i - 1), &err) < 0) {
+	if (ret < 0) {
 		run_ctx_free(&r);
 		return berr_report(err);
 	}
-	if (do_start) {
+	if (do_start && r.o.detach) {
+		ret = run_detached(ctx, r.rc.id, r.rc.name);
+	} else if (do_start) {
 		ret = start(&r);
 	} else {
 		printf("%s\n", r.rc.id);
@@ -1132,9 +1226,48 @@ int run_main(struct cli_ctx *ctx, int argc, char **argv, bool do_start)
 	return ret;
 }
 
+int run_create_args(struct cli_ctx *ctx, int argc, char **argv, char id[REC_ID_LEN + 1], struct berr **err)
+{
+	struct run_ctx r = { 0 };
+	int ret = create_from_args(ctx, &r, argc, argv, "berth run", err);
+
+	if (ret == ARGS_HELP)
+		ret = berr_usage(err, "--help is not a run option here");
+	if (ret == 0)
+		memcpy(id, r.rc.id, REC_ID_LEN + 1);
+	run_ctx_free(&r);
+	return ret < 0 ? -1 : 0;
+}
+
 int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	return run_main(ctx, argc, argv, true);
+}
+
+/* A run_ctx for record `rec`: its options parsed again from the record. */
+static int ctx_for_record(struct cli_ctx *ctx, const struct rec *rec, struct run_ctx *r, struct berr **err)
+{
+	cg_limits_init(&r->o.limits);
+	if (rec->cfg.host_args.n) {
+		struct args a;
+		/* parse_opts stops at the first non-option, which host_args never holds; argv[0]
+		 * stands for the command name args_init skips. */
+		char **av = xcalloc(rec->cfg.host_args.n + 2, sizeof(char *));
+		int ret;
+		av[0] = (char *) "run";
+		for (size_t i = 0; i < rec->cfg.host_args.n; i++)
+			av[i + 1] = rec->cfg.host_args.v[i];
+		args_init(&a, cmd_run_opts, (int) rec->cfg.host_args.n + 1, av, "berth start");
+		ret = parse_opts(&a, &r->o, err);
+		free(av);
+		if (ret != 0)
+			return ret < 0 ? berr_wrap(err, "container %s: its recorded options", rec->cfg.name)
+				       : berr_make(err, 0, "container %s: its recorded options ask for help",
+						   rec->cfg.name);
+	} else {
+		r->o.nnp = true;
+	}
+	return from_record(ctx, rec, r, err);
 }
 
 int run_start_record(struct cli_ctx *ctx, const struct rec *rec, bool interactive)
@@ -1143,13 +1276,35 @@ int run_start_record(struct cli_ctx *ctx, const struct rec *rec, bool interactiv
 	struct berr *err = NULL;
 	int ret;
 
-	cg_limits_init(&r.o.limits);
-	r.o.interactive = interactive;
-	if (from_record(ctx, rec, &r, &err) < 0) {
+	if (ctx_for_record(ctx, rec, &r, &err) < 0) {
 		run_ctx_free(&r);
 		return berr_report(err);
 	}
+	r.o.interactive = r.o.interactive || interactive;
 	ret = start(&r);
+	run_ctx_free(&r);
+	return ret;
+}
+
+int run_launch(struct cli_ctx *ctx, const struct rec *rec, const int stdio[3], unsigned restart_count,
+	       struct run_live *out, int *status, struct berr **err)
+{
+	struct run_ctx r = { 0 };
+	struct launch_io io = { .stdio = { stdio[0], stdio[1], stdio[2] }, .restart_count = restart_count };
+	int ret;
+
+	*status = EXIT_BERTH;
+	memset(out, 0, sizeof(*out));
+	out->pid = -1;
+	if (ctx_for_record(ctx, rec, &r, err) < 0) {
+		run_ctx_free(&r);
+		return -1;
+	}
+	/* In the background there is no terminal to give, nor a stdin to keep open. */
+	r.o.tty = false;
+	r.o.interactive = stdio[0] >= 0;
+	r.o.rm = false; /* the supervisor decides when a record goes */
+	ret = launch(&r, &io, out, status, err);
 	run_ctx_free(&r);
 	return ret;
 }

@@ -73,6 +73,11 @@ struct rec_config {
 	struct rec_label *labels;
 	size_t n_labels;
 	int64_t created;             /* ns since the epoch; 0: rec_create sets it */
+	/* The `run`/`create` options as given (no image, no command): `start` and the supervisor
+	 * parse them again, so a restarted container gets every option it was created with. */
+	struct rec_strv host_args;
+	int stop_signal;             /* 0: SIGTERM */
+	int stop_timeout;            /* seconds before SIGKILL; -1: the default (10) */
 };
 
 /* state.json: rewritten on each change (rec_save_state). */

@@ -188,6 +188,7 @@ void rec_config_free(struct rec_config *c)
 	strv_free(&c->entrypoint);
 	strv_free(&c->cmd);
 	strv_free(&c->env);
+	strv_free(&c->host_args);
 	free(c->workdir);
 	free(c->user);
 	free(c->hostname);
@@ -414,6 +415,17 @@ static int parse_config(struct jp *p, json_t *root, struct rec_config *c)
 	if (jp_int(p, root, "PidsLimit", 0, INT64_MAX, &v) < 0)
 		return -1;
 	c->pids_limit = v;
+	if (jp_strv(p, root, "HostArgs", &c->host_args) < 0 ||
+	    jp_int(p, root, "StopSignal", 0, 64, &v) < 0)
+		return -1;
+	c->stop_signal = (int) v;
+	if (json_object_get(root, "StopTimeout")) {
+		if (jp_int(p, root, "StopTimeout", -1, 1000000, &v) < 0)
+			return -1;
+		c->stop_timeout = (int) v;
+	} else {
+		c->stop_timeout = -1;
+	}
 	rp = json_object_get(root, "RestartPolicy");
 	if (rp && !json_is_null(rp)) {
 		_cleanup_free_ char *rn = NULL;
@@ -622,6 +634,9 @@ char *rec_config_dump(const struct rec_config *c)
 	json_object_set_new(o, "Memory", json_integer(c->memory));
 	json_object_set_new(o, "NanoCpus", json_integer(c->nano_cpus));
 	json_object_set_new(o, "PidsLimit", json_integer(c->pids_limit));
+	json_object_set_new(o, "HostArgs", strv_json(&c->host_args));
+	json_object_set_new(o, "StopSignal", json_integer(c->stop_signal));
+	json_object_set_new(o, "StopTimeout", json_integer(c->stop_timeout));
 	json_object_set_new(o, "RestartPolicy",
 			    json_pack("{s:s, s:i}", "Name", rec_restart_name(c->restart),
 				      "MaximumRetryCount", c->restart_max));

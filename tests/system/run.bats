@@ -243,6 +243,23 @@ teardown() {
 	"$BERTH" rm made
 }
 
+@test "start -a: every option given at create holds again (read-only, caps, limits, ulimit, shm, network)" {
+	"$BERTH" create --name opts --read-only --cap-drop ALL --pids-limit 33 --ulimit nofile=77:77 \
+		--shm-size 3m --network none --stop-signal SIGUSR1 --entrypoint sh app:1 \
+		-c 'touch /x 2>/dev/null && echo rw || echo ro; grep CapEff /proc/self/status;
+		    ulimit -n; df -k /dev/shm | tail -1; ls /sys/class/net; cat /sys/fs/cgroup/pids.max 2>/dev/null || true'
+	for round in 1 2; do
+		run "$BERTH" start -a opts
+		[ "$status" -eq 0 ]
+		[[ "${lines[0]}" == ro ]]
+		[[ "${lines[1]}" == *"0000000000000000" ]]
+		[ "${lines[2]}" = 77 ]
+		[[ "${lines[3]}" == *" 3072 "* ]]
+		[ "${lines[4]}" = lo ]
+	done
+	"$BERTH" rm opts
+}
+
 @test "rmi: an image a container uses is refused without -f" {
 	"$BERTH" create --name user1 app:1 >/dev/null
 	run -1 "$BERTH" rmi app:1

@@ -1,0 +1,29 @@
+/* The control socket's protocol: <run-dir>/berth.sock, a stream socket, mode 0600, peers
+ * checked with SO_PEERCRED (root only). One request per connection: a JSON object on one line
+ * (at most CTL_REQ_MAX bytes), then one JSON reply object (at most CTL_REPLY_MAX bytes), then
+ * the server closes. A request is {"cmd": NAME, ...}; a reply is {"ok": true, ...} or
+ * {"ok": false, "error": MESSAGE, "status": EXIT}. */
+#ifndef BERTH_SUPERVISOR_CTL_H
+#define BERTH_SUPERVISOR_CTL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct berr;
+
+#define CTL_REQ_MAX (64u << 10)
+#define CTL_REPLY_MAX (4u << 20)
+#define CTL_TIMEOUT_MS 2000
+
+/* Read one message of at most `max` bytes (up to '\n' or EOF) within `timeout_ms`, and parse
+ * it: it must be a JSON object. Errors say what was wrong with it. */
+int ctl_read(int fd, size_t max, int timeout_ms, json_t **out, struct berr **err);
+/* Parse a message's text (exposed for the fuzzer). */
+int ctl_parse(const char *buf, size_t len, json_t **out, struct berr **err);
+/* Write `msg` compactly and a '\n' (msg is not consumed). */
+int ctl_write(int fd, const json_t *msg, int timeout_ms, struct berr **err);
+
+/* A request's string field, or NULL when absent or not a string. */
+const char *ctl_str(const json_t *req, const char *key);
+
+#endif
