@@ -28,6 +28,7 @@ static const char *check_hostname(const char *v);
 static const char *check_not_empty(const char *v);
 static const char *check_block_size(const char *v);
 static const char *check_default_registry(const char *v);
+static const char *check_chunk_size(const char *v);
 
 #define D(f) offsetof(struct cfg_daemon, f)
 #define I(f) offsetof(struct cfg_init, f)
@@ -52,6 +53,8 @@ const struct cfg_key cfg_keys[] = {
 	  "Compose file with the apps, used if it exists." },
 	{ "daemon", "default-registry", CFG_STRING, "docker.io", NULL, check_default_registry,
 	  D(default_registry), "Registry for image names without a host (`nginx`)." },
+	{ "daemon", "auth-file", CFG_PATH, NULL, NULL, NULL, D(auth_file),
+	  "Credentials saved by `berth login` (default <data-root>/auth.json)." },
 
 	{ "init", "data-device", CFG_STRING, NULL, NULL, check_not_empty, I(data_device),
 	  "Block device of the data partition, mounted when berth is PID 1." },
@@ -87,6 +90,8 @@ const struct cfg_key cfg_keys[] = {
 	  "Skip TLS verification, or allow plain http (never on production devices)." },
 	{ "registry", "mirror", CFG_STRING, NULL, NULL, check_registry_host, R(mirror),
 	  "Pull from this host:port instead." },
+	{ "registry", "chunk-size", CFG_SIZE, "16M", NULL, check_chunk_size, R(chunk_size),
+	  "Push blobs bigger than this in PATCH chunks of this size." },
 
 	{ "trust", "public-key", CFG_PATH, NULL, NULL, NULL, T(public_key),
 	  "PEM public key that signs images under this prefix." },
@@ -197,6 +202,16 @@ static const char *check_block_size(const char *v)
 
 	if (parse_size(v, &n) < 0 || n < 4096 || n > (1u << 20) || (n & (n - 1)) != 0)
 		return "must be a power of two from 4K to 1M";
+	return NULL;
+}
+
+static const char *check_chunk_size(const char *v)
+{
+	uint64_t n;
+
+	/* Below 64K a push makes too many requests; above 256M the chunk does not fit in RAM. */
+	if (parse_size(v, &n) < 0 || n < (64u << 10) || n > (256u << 20))
+		return "must be a size from 64K to 256M";
 	return NULL;
 }
 

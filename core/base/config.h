@@ -18,6 +18,7 @@ struct cfg_daemon {
 	char *apps_dir;
 	char *compose_file;
 	char *default_registry;
+	char *auth_file;        /* berth login's credentials; NULL: <data-root>/auth.json */
 };
 
 struct cfg_registry {
@@ -27,6 +28,7 @@ struct cfg_registry {
 	char *ca_file;
 	bool insecure;
 	char *mirror;
+	uint64_t chunk_size;    /* bytes per PATCH of a chunked blob upload */
 };
 
 struct cfg_trust {

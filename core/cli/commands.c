@@ -27,6 +27,8 @@ const struct command commands[] = {
 	  CMD_CONFIG },
 	{ "pull", cmd_pull, "berth pull [OPTIONS] NAME[:TAG|@DIGEST]",
 	  "Download an image from a registry", cmd_pull_opts, CMD_CONFIG },
+	{ "push", cmd_push, "berth push [OPTIONS] NAME[:TAG]",
+	  "Upload an image to a registry", cmd_push_opts, CMD_CONFIG },
 	{ "ps", cmd_ps, "berth ps [OPTIONS]", "List containers", cmd_ps_opts, CMD_CONFIG },
 	{ "rm", cmd_rm, "berth rm [OPTIONS] CONTAINER [CONTAINER...]",
 	  "Remove one or more containers", cmd_rm_opts, CMD_CONFIG },

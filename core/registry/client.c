@@ -13,6 +13,7 @@
 #include "image/ref.h"
 #include "image/store.h"
 #include "registry/auth.h"
+#include "registry/client_int.h"
 #include "registry/http.h"
 #include "trust/policy.h"
 
@@ -29,21 +30,12 @@
 
 #define BLOB_BUF_SIZE (64u << 10)
 
-struct reg_client {
-	const struct ref *ref;          /* not owned */
-	struct http_client *http;
-	struct auth_session *auth;
-	char base[HTTP_MAX_HOST + 16];  /* "https://host:port" */
-	char scope[REF_NAME_MAX + 32];  /* "repository:NAME:pull" */
-};
-
 static const char *const manifest_accept[] = {
 	"Accept: " MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST,
 	NULL,
 };
 
-/* Hand a locally made error up to the caller's err, or drop it. */
-static int pass_err(struct berr **err, struct berr *e)
+int reg_pass_err(struct berr **err, struct berr *e)
 {
 	if (err != NULL && *err == NULL)
 		*err = e;
@@ -85,13 +77,12 @@ void reg_client_free(struct reg_client *c)
 
 /* ---- retries ---- */
 
-static bool retryable_status(int status)
+bool reg_retryable_status(int status)
 {
 	return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-/* Network trouble worth another attempt; TLS, auth and usage errors are not. */
-static bool retryable_err(const struct berr *e)
+bool reg_retryable_err(const struct berr *e)
 {
 	if (e == NULL || e->status != EXIT_BERTH)
 		return false;
@@ -130,14 +121,14 @@ int64_t reg_parse_retry_after(const char *value, int64_t now)
 	return s < 0 ? 0 : (int64_t) s;
 }
 
-static int64_t retry_after_of(struct http_response *r)
+int64_t reg_retry_after_of(struct http_response *r)
 {
 	return reg_parse_retry_after(http_head_get(&r->head, "Retry-After"), (int64_t) time(NULL));
 }
 
 /* Exponential backoff with jitter (half fixed, half random, so boards that lost the link
  * together do not come back together); a server's Retry-After wins, within bounds. */
-static void backoff_sleep(int attempt, int64_t retry_after)
+void reg_backoff_sleep(int attempt, int64_t retry_after)
 {
 	static bool seeded;
 	uint64_t ms = (uint64_t) REG_BACKOFF_BASE_MS << (attempt - 1);
@@ -161,9 +152,7 @@ static void backoff_sleep(int attempt, int64_t retry_after)
 		;
 }
 
-/* Send with retries on network errors and retryable statuses. After the last attempt a
- * retryable status is returned like any other, for the caller to report. */
-static int send_retry(struct reg_client *c, const struct http_request *req,
+int reg_send_retry(struct reg_client *c, const struct http_request *req,
 		      struct http_response **out, struct berr **err)
 {
 	for (int attempt = 1;; attempt++) {
@@ -172,24 +161,24 @@ static int send_retry(struct reg_client *c, const struct http_request *req,
 		int64_t after = -1;
 
 		if (auth_send(c->auth, c->scope, req, &r, &e) == 0) {
-			if (!retryable_status(r->status) || attempt == REG_RETRIES) {
+			if (!reg_retryable_status(r->status) || attempt == REG_RETRIES) {
 				*out = r;
 				return 0;
 			}
 			log_warn("%s %s: HTTP %d", req->method, req->url, r->status);
-			after = retry_after_of(r);
+			after = reg_retry_after_of(r);
 			http_response_free(r);
 		} else {
-			if (!retryable_err(e))
-				return pass_err(err, e);
+			if (!reg_retryable_err(e))
+				return reg_pass_err(err, e);
 			if (attempt == REG_RETRIES) {
-				pass_err(err, e);
+				reg_pass_err(err, e);
 				return berr_wrap(err, "gave up after %d attempts", REG_RETRIES);
 			}
 			log_warn("%s", e->msg);
 			berr_free(e);
 		}
-		backoff_sleep(attempt, after);
+		reg_backoff_sleep(attempt, after);
 	}
 }
 
@@ -209,7 +198,7 @@ int reg_get_manifest(struct reg_client *c, const char *reference, bool missing_o
 	char a[DIGEST_STR_SIZE], b[DIGEST_STR_SIZE];
 	size_t n;
 
-	if (send_retry(c, &req, &r, err) < 0)
+	if (reg_send_retry(c, &req, &r, err) < 0)
 		return -1;
 	if (r->status == 404) {
 		http_response_free(r);
@@ -272,7 +261,7 @@ int reg_get_blob(struct reg_client *c, const struct digest *d, uint64_t size, ch
 	if (size > MANIFEST_SIZE_MAX)
 		return berr_make(err, EFBIG, "blob %s: %" PRIu64 " bytes is more than the %u a "
 				 "config may have", ds, size, MANIFEST_SIZE_MAX);
-	if (send_retry(c, &req, &r, err) < 0)
+	if (reg_send_retry(c, &req, &r, err) < 0)
 		return -1;
 	if (r->status != 200) {
 		http_status_error(r, err);
@@ -398,7 +387,7 @@ static int download_once(struct dl *D, struct berr **err)
 		req.range = have > 0;
 		req.range_from = have;
 		if (auth_send(D->c->auth, D->c->scope, &req, &r, err) < 0) {
-			D->retry = retryable_err(err ? *err : NULL);
+			D->retry = reg_retryable_err(err ? *err : NULL);
 			goto out;
 		}
 		if (r->status == 200 && have > 0) {
@@ -425,8 +414,8 @@ static int download_once(struct dl *D, struct berr **err)
 				goto out;
 			}
 		} else if (r->status != 200) {
-			D->retry = retryable_status(r->status);
-			D->retry_after = retry_after_of(r);
+			D->retry = reg_retryable_status(r->status);
+			D->retry_after = reg_retry_after_of(r);
 			http_status_error(r, err);
 			goto out;
 		}
@@ -439,7 +428,7 @@ static int download_once(struct dl *D, struct berr **err)
 		for (;;) {
 			ssize_t n = http_read(r, buf, sizeof(buf), err);
 			if (n < 0) {
-				D->retry = retryable_err(err ? *err : NULL);
+				D->retry = reg_retryable_err(err ? *err : NULL);
 				goto out;
 			}
 			if (n == 0)
@@ -508,14 +497,14 @@ int reg_download_blob(struct reg_client *c, const struct digest *d, uint64_t siz
 			break;
 		}
 		if (!D.retry || attempt == REG_RETRIES) {
-			pass_err(err, e);
+			reg_pass_err(err, e);
 			if (D.retry)
 				berr_wrap(err, "gave up after %d attempts", REG_RETRIES);
 			break;
 		}
 		log_warn("%s", e->msg);
 		berr_free(e);
-		backoff_sleep(attempt, D.retry_after);
+		reg_backoff_sleep(attempt, D.retry_after);
 	}
 	if (fetched != NULL)
 		*fetched = D.fetched;

@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# `berth push` against a real registry (docker-registry with TLS from a test CA and htpasswd):
+# uploads read back by skopeo and by `berth pull` with the same digest, chunked uploads,
+# layers the registry already has, cross-repository mounts, and the errors a user can meet.
+
+load helpers
+load registry_helpers
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+BIG_MB=5
+
+setup_file() {
+	reg_require
+	command -v skopeo >/dev/null && command -v umoci >/dev/null && [ -x /bin/busybox ] ||
+		skip "skopeo, umoci or busybox-static is missing (scripts/deps.sh)"
+	reg_setup_dir
+	reg_make_certs
+	reg_start_basic
+	local d=$REG_DIR/img
+	mkdir -p "$d/certs"
+	cp "$REG_CA" "$d/certs/ca.crt"
+	"$TOP/scripts/mktestimage.sh" "$d/app.tar" app:1
+	# The same image plus a layer of random data, big enough to go up in several chunks.
+	skopeo --insecure-policy copy -q "docker-archive:$d/app.tar" "oci:$d/oci:big"
+	umoci unpack --image "$d/oci:big" "$d/b" >/dev/null
+	head -c "${BIG_MB}M" /dev/urandom >"$d/b/rootfs/srv/big"
+	umoci repack --image "$d/oci:big" "$d/b" >/dev/null
+	skopeo --insecure-policy copy -q "oci:$d/oci:big" "docker-archive:$d/big.tar:big:1"
+	rm -rf "$d/b" "$d/oci"
+	# One image in the registry that berth did not push, to mount from.
+	skopeo --insecure-policy copy -q "--dest-creds=$REG_USER:$REG_PASS" \
+		--dest-cert-dir "$d/certs" "docker-archive:$d/app.tar" "docker://$REG_HOSTPORT/app:1"
+}
+
+teardown_file() {
+	reg_stop_all
+}
+
+setup() {
+	reg_require
+	[ -n "${REG_HOSTPORT:-}" ] || skip "the test registry did not start"
+	berth_setup
+	write_conf "$REG_PASS"
+}
+
+teardown() {
+	berth_teardown
+}
+
+# berth.conf with credentials for the registry, and 1M chunks for pushes.
+write_conf() {
+	printf '[registry "%s"]\nusername = %s\npassword = %s\nca-file = %s\nchunk-size = 1M\n' \
+		"$REG_HOSTPORT" "$REG_USER" "$1" "$REG_CA" >"$BERTH_CONFIG"
+}
+
+# Requests of method $1 to paths containing $2 in the registry's access log.
+log_count() {
+	grep -c "\"$1 [^\"]*$2" "$REG_DIR/basic/log" || true
+}
+
+# The manifest digest skopeo reads for docker://$1 (with the test CA and credentials).
+skopeo_digest() {
+	skopeo inspect --cert-dir "$REG_DIR/img/certs" --creds "$REG_USER:$REG_PASS" \
+		--format '{{.Digest}}' "docker://$1"
+}
+
+@test "push uploads a loaded image in chunks; skopeo and berth pull it back with its digest" {
+	"$BERTH" load -q -i "$REG_DIR/img/big.tar"
+	"$BERTH" tag big:1 "$REG_HOSTPORT/pushed:1"
+	patches=$(log_count PATCH /v2/pushed/blobs/uploads/)
+	run "$BERTH" push "$REG_HOSTPORT/pushed:1"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "The push refers to repository [$REG_HOSTPORT/pushed]" ]
+	[[ "$output" == *": Pushed"* ]]
+	[[ "$output" =~ 1:\ digest:\ (sha256:[0-9a-f]{64})\ size:\ [0-9]+ ]]
+	digest=${BASH_REMATCH[1]}
+	# Every line but Docker's digest line (tag, 71-character digest, size) fits 80 columns.
+	output=$(printf '%s\n' "$output" | grep -v ': digest: sha256:') assert_80_columns
+	[[ "$output" != *$'\r'* ]]
+	# The 5 MB layer went up in 1 MB PATCH chunks.
+	[ "$(log_count PATCH /v2/pushed/blobs/uploads/)" -ge $((patches + BIG_MB)) ]
+	# skopeo reads the same manifest, and copies the image out with every blob verified.
+	[ "$(skopeo_digest "$REG_HOSTPORT/pushed:1")" = "$digest" ]
+	skopeo --insecure-policy copy -q --src-cert-dir "$REG_DIR/img/certs" \
+		--src-creds "$REG_USER:$REG_PASS" "docker://$REG_HOSTPORT/pushed:1" "oci:$TMP/oci:x"
+	# berth pulls it into another data root with the same digest, and it runs.
+	BERTH_ROOT=$TMP/root2 run "$BERTH" pull "$REG_HOSTPORT/pushed:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Digest: $digest"* ]]
+	[ "$(id -u)" = 0 ] || skip "running the image needs root"
+	BERTH_ROOT=$TMP/root2 run "$BERTH" run --rm "$REG_HOSTPORT/pushed:1" wc -c /srv/big
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$((BIG_MB * 1024 * 1024)) /srv/big" ]]
+}
+
+@test "pushing again says Layer already exists and uploads no blob" {
+	"$BERTH" load -q -i "$REG_DIR/img/app.tar"
+	"$BERTH" tag app:1 "$REG_HOSTPORT/twice:1"
+	run "$BERTH" push "$REG_HOSTPORT/twice:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": Pushed"* ]]
+	first=${lines[-1]}
+	puts=$(log_count PUT /v2/twice/blobs/uploads/)
+	run "$BERTH" push "$REG_HOSTPORT/twice:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": Layer already exists"* ]]
+	[[ "$output" != *": Pushed"* ]]
+	[ "${lines[-1]}" = "$first" ]
+	[ "$(log_count PUT /v2/twice/blobs/uploads/)" = "$puts" ]
+}
+
+@test "push mounts layers from the repository the image was pulled from" {
+	"$BERTH" pull -q "$REG_HOSTPORT/app:1"
+	"$BERTH" tag "$REG_HOSTPORT/app:1" "$REG_HOSTPORT/mounted:1"
+	run "$BERTH" push "$REG_HOSTPORT/mounted:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": Mounted from app"* ]]
+	[[ "$output" != *": Pushed"* ]]
+	[ "$(log_count POST '/v2/mounted/blobs/uploads/?mount=sha256:[0-9a-f]*&from=app')" -ge 1 ]
+	[ "$(log_count PATCH /v2/mounted/)" = 0 ]
+	[[ "$output" =~ 1:\ digest:\ (sha256:[0-9a-f]{64}) ]]
+	[ "$(skopeo_digest "$REG_HOSTPORT/mounted:1")" = "${BASH_REMATCH[1]}" ]
+	[ "$(skopeo_digest "$REG_HOSTPORT/app:1")" = "${BASH_REMATCH[1]}" ]
+}
+
+@test "push of an image whose layer blobs were not kept says how to get them" {
+	printf '[store]\nkeep-layer-blobs = no\n' >>"$BERTH_CONFIG"
+	"$BERTH" pull -q "$REG_HOSTPORT/app:1"
+	"$BERTH" tag "$REG_HOSTPORT/app:1" "$REG_HOSTPORT/nolayers:1"
+	# With the source name gone, berth knows no repository to mount from.
+	"$BERTH" rmi "$REG_HOSTPORT/app:1"
+	run "$BERTH" push "$REG_HOSTPORT/nolayers:1"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is not in the store"*"keep-layer-blobs"*"berth load"* ]]
+	run curl -sS --cacert "$REG_CA" -u "$REG_USER:$REG_PASS" -o /dev/null -w '%{http_code}' \
+		"$REG_URL/v2/nolayers/manifests/1"
+	[ "$output" = 404 ]
+}
+
+@test "push with a wrong password is refused and names the registry" {
+	"$BERTH" load -q -i "$REG_DIR/img/app.tar"
+	"$BERTH" tag app:1 "$REG_HOSTPORT/refused:1"
+	write_conf wrong-password
+	run "$BERTH" push "$REG_HOSTPORT/refused:1"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"registry \`$REG_HOSTPORT\` refused user \`$REG_USER\`"* ]]
+}
+
+@test "push of an image not in the store fails with Docker's message" {
+	run "$BERTH" push "$REG_HOSTPORT/nothing:1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"an image does not exist locally with the tag \`$REG_HOSTPORT/nothing:1\`"* ]]
+}
