@@ -41,6 +41,9 @@ struct cfg_init {
 	char *data_device;
 	char *data_fstype;
 	char *data_mount;
+	char *data_options;     /* mount flags (noatime, ro, ...) and fs options, comma-separated */
+	char *cgroup;           /* "auto", "v2" or "v1" */
+	char *sysinit;          /* program run to completion before the data partition is mounted */
 	char *hostname;
 	char *watchdog_device;
 	uint64_t watchdog_timeout; /* milliseconds */

@@ -182,6 +182,11 @@ int paths_state(char *buf, size_t size)
 	return fmt(buf, size, "%s/state.json", root_dir);
 }
 
+int paths_last_shutdown(char *buf, size_t size)
+{
+	return fmt(buf, size, "%s/last-shutdown", root_dir);
+}
+
 int paths_tmp_dir(char *buf, size_t size)
 {
 	return fmt(buf, size, "%s/tmp", root_dir);

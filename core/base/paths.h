@@ -31,6 +31,7 @@ int paths_volume_file(char *buf, size_t size, const char *name, const char *file
 int paths_container_file(char *buf, size_t size, const char *id, const char *file);
 int paths_containers_lock(char *buf, size_t size);             /* containers/.lock */
 int paths_state(char *buf, size_t size);                       /* state.json */
+int paths_last_shutdown(char *buf, size_t size);               /* last-shutdown */
 int paths_tmp_dir(char *buf, size_t size);                     /* tmp */
 int paths_partial(char *buf, size_t size, const char *hex);   /* tmp/<hex>.partial */
 int paths_tmp_file(char *buf, size_t size, const char *name); /* tmp/<name> */

@@ -4,6 +4,8 @@
 #include "base/log.h"
 #include "base/paths.h"
 #include "base/util.h"
+#include "config.h"
+#include "init.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -75,6 +77,20 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
+/* Invoked as `init` (the /sbin/init or /init link), or started by the kernel as PID 1. */
+static bool is_init(int argc, char **argv)
+{
+	const char *name;
+
+	if (getpid() == 1)
+		return true;
+	if (argc < 1 || argv[0] == NULL)
+		return false;
+	name = strrchr(argv[0], '/');
+	name = name ? name + 1 : argv[0];
+	return strcmp(name, "init") == 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { 0 };
@@ -84,6 +100,8 @@ int main(int argc, char **argv)
 	struct args a;
 	int id, lvl, ret;
 
+	if (ENABLE_INIT && is_init(argc, argv))
+		init_main(argc, argv);
 	log_set_target(LOG_TARGET_STDERR);
 	ctx.config_path = getenv("BERTH_CONFIG");
 	ctx.config_explicit = ctx.config_path && *ctx.config_path;

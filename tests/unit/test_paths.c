@@ -106,6 +106,8 @@ static void test_builders(void **state)
 	assert_string_equal(buf, "/data/berth/volumes/db/_data");
 	assert_int_equal(paths_state(buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/data/berth/state.json");
+	assert_int_equal(paths_last_shutdown(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/data/berth/last-shutdown");
 	assert_int_equal(paths_tmp_dir(buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/data/berth/tmp");
 	assert_int_equal(paths_partial(buf, sizeof(buf), "ff00"), 0);
