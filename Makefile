@@ -76,7 +76,7 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all help clean distclean check unit-tests size musl-check fuzz \
-	defconfig menuconfig olddefconfig savedefconfig
+	defconfig menuconfig olddefconfig savedefconfig demo
 
 all: $(O)/berth
 
@@ -84,6 +84,8 @@ help:
 	@echo 'make                  build $(O)/berth (STATIC=1 for a fully static binary)'
 	@echo 'make check            deps (if missing), build, unit, unit under ASan+UBSan, fuzz'
 	@echo '                      regression, system and QEMU tests; one summary line'
+	@echo 'make demo             the appliance in QEMU: berth as PID 1 pulls a signed image'
+	@echo '                      from a local registry, runs the example apps, powers off'
 	@echo 'make size             binary size and its 20 largest symbols'
 	@echo 'make musl-check       compile every source file with musl-gcc'
 	@echo 'make fuzz             build the libFuzzer targets into $(O)/fuzz'
@@ -132,6 +134,9 @@ $(O)/tools/%: tests/tools/%.c $(O)/libberth.a $(O)/config.h
 # Installs missing dependencies first, so it cannot depend on anything that needs them.
 check:
 	O=$(O) scripts/check.sh $(SUITES)
+
+demo:
+	BUILD=$(abspath $(O)) scripts/demo.sh
 
 # ---- fuzzing: clang + libFuzzer, with ASan and UBSan ----
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))

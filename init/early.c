@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -24,13 +25,28 @@
  * asynchronously). */
 #define DATA_DEVICE_WAIT_MS 10000
 
+/* The kernel's console_loglevel: records below it reach the console through kmsg already. */
+static int console_loglevel(void)
+{
+	char buf[32] = "";
+	int fd = open("/proc/sys/kernel/printk", O_RDONLY | O_CLOEXEC), level = -1;
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		level = atoi(buf);
+	close(fd);
+	return level;
+}
+
 void init_report(bool error, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-	int n, m, fd;
+	int n, m, fd, prio = error ? 3 : 5;
+	bool on_console = false;
 
-	n = snprintf(buf, sizeof(buf), "<%d>berth init: ", error ? 3 : 5);
+	n = snprintf(buf, sizeof(buf), "<%d>berth init: ", prio);
 	va_start(ap, fmt);
 	m = vsnprintf(buf + n, sizeof(buf) - (size_t) n - 1, fmt, ap);
 	va_end(ap);
@@ -40,16 +56,14 @@ void init_report(bool error, const char *fmt, ...)
 	if (n > (int) sizeof(buf) - 2)
 		n = (int) sizeof(buf) - 2;
 	buf[n++] = '\n';
-	/* The console gets the line without its kmsg priority. */
-	if (write(STDERR_FILENO, buf + 3, (size_t) n - 3) < 0) {
-		/* no console: kmsg below is all there is */
-	}
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
-		if (write(fd, buf, (size_t) n) < 0) {
-			/* nowhere left to report it */
-		}
+		on_console = write(fd, buf, (size_t) n) == n && prio < console_loglevel();
 		close(fd);
+	}
+	/* Otherwise the console gets the line itself, without the kmsg priority. */
+	if (!on_console && write(STDERR_FILENO, buf + 3, (size_t) n - 3) < 0) {
+		/* nowhere left to report it */
 	}
 }
 

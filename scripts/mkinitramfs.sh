@@ -2,12 +2,19 @@
 # Build the initramfs that boots berth's QEMU test guest.
 #
 # Usage: scripts/mkinitramfs.sh OUT.cpio.gz [--add SRC:DEST]... [--guest-script FILE]
+#                                           [--berth-init ETC_DIR]
 #        scripts/mkinitramfs.sh --check    (only verify the inputs; print why not on stderr)
 #
 # Contents: static busybox (+ applet links), the static berth binary ($BERTH_BIN,
 # default $BUILD/berth) at /bin/berth, /dev/console, the kernel modules the guest
 # needs, and an /init that sets up the guest, runs /test.sh, prints
 # `BERTH-GUEST-DONE rc=<N>` and powers off.
+#
+# With --berth-init, /init is berth itself (a link to /bin/berth): PID 1 as on a
+# board. ETC_DIR's files (berth.conf, apps/) go to /etc/berth. The guest gets
+# /etc/init.d/rcS for `[init] sysinit` (kernel modules, eth0 as QEMU's 10.0.2.15)
+# and an /etc/profile whose prompt is `berth# `, for scripts fed to the console
+# shell (`[init] console-shell = yes`).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,16 +70,19 @@ out=$1
 shift
 adds=()
 guest_script=
+berth_etc=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--add) [ $# -ge 2 ] || die "--add needs SRC:DEST"; adds+=("$2"); shift 2 ;;
 	--guest-script) [ $# -ge 2 ] || die "--guest-script needs FILE"; guest_script=$2; shift 2 ;;
+	--berth-init) [ $# -ge 2 ] || die "--berth-init needs ETC_DIR"; berth_etc=$2; shift 2 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
 
 check_inputs || die "$reason"
 [ -z "$guest_script" ] || [ -f "$guest_script" ] || die "guest script not found: $guest_script"
+[ -z "$berth_etc" ] || [ -f "$berth_etc/berth.conf" ] || die "no berth.conf in $berth_etc"
 
 mdirs=("$kdir"/lib/modules/*/)
 [ ${#mdirs[@]} = 1 ] || die "expected one kernel version under $kdir/lib/modules, found ${#mdirs[@]}"
@@ -148,7 +158,28 @@ for a in ${adds[@]+"${adds[@]}"}; do
 	cp -a "$src" "$root/$dest"
 done
 
-cat >"$root/init" <<'EOF'
+if [ -n "$berth_etc" ]; then
+	ln -s /bin/berth "$root/init"
+	mkdir -p "$root/etc/berth" "$root/etc/init.d"
+	cp -a "$berth_etc"/. "$root/etc/berth/"
+	cat >"$root/etc/init.d/rcS" <<'EOF'
+#!/bin/sh
+# sysinit of berth's QEMU guest, run by berth (PID 1) before the data partition:
+# kernel modules (insmod: no dependency resolution, so in load order) and eth0.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+while read -r m; do
+	insmod "/lib/modules/$m.ko" || echo "rcS: insmod $m failed"
+done </lib/modules/load-order
+if [ -e /sys/class/net/eth0 ]; then
+	ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up &&
+		ip route add default via 10.0.2.2 || echo "rcS: eth0 setup failed"
+fi
+EOF
+	chmod 0755 "$root/etc/init.d/rcS"
+	# A prompt the harness waits for before it types the next line.
+	printf '%s\n' 'export PS1="berth# " PATH=/bin:/sbin:/usr/bin:/usr/sbin' >"$root/etc/profile"
+else
+	cat >"$root/init" <<'EOF'
 #!/bin/sh
 # berth QEMU guest init: set up the guest, run /test.sh, report, power off.
 # It must always reach poweroff, so nothing here may abort the script.
@@ -229,7 +260,8 @@ poweroff -f
 # Not reached unless poweroff failed; exiting init panics, and panic=-1 + -no-reboot ends QEMU.
 exit "$rc"
 EOF
-chmod 0755 "$root/init"
+	chmod 0755 "$root/init"
+fi
 
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n -6 >"$out.tmp"

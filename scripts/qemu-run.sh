@@ -4,21 +4,30 @@
 # Usage: scripts/qemu-run.sh --initrd F [--disk F] [--timeout SECS] [--log F]
 #                            [--kill-on REGEX] [--kill-after SECS] [--append ARGS]
 #                            [--kernel F] [--mem MB]
+#                            [--console-script F [--prompt REGEX]]
 #
 # Exit status: the N of the guest's `BERTH-GUEST-DONE rc=N` line; 124 on timeout;
 # 137 on a deliberate power cut (--kill-on / --kill-after); 125 if QEMU ended
 # without the marker. The serial console goes to --log, or to stdout without it.
+#
+# --console-script types F's lines on the serial console, as a technician would:
+# one line each time the console shows a prompt (the unfinished last line matches
+# REGEX, default `berth# $`, the prompt of guests made with mkinitramfs.sh
+# --berth-init), after the previous line was echoed. With no
+# BERTH-GUEST-DONE marker, a guest that powers off exits 125.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$here/build}
 
 usage() {
-	sed -n '4,6p' "$0" | sed 's/^# //' >&2
+	sed -n '4,7p' "$0" | sed 's/^# //' >&2
 	exit 2
 }
 
 initrd='' disk='' log='' kill_on='' kill_after='' append='' kernel='' mem=512 timeout=120
+# BusyBox's line editor asks the terminal where the cursor is (ESC [6n) after its prompt.
+console_script='' prompt=$'berth# (\e\\[6n)?$'
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -31,6 +40,8 @@ while [ $# -gt 0 ]; do
 	--append) append=$2 ;;
 	--kernel) kernel=$2 ;;
 	--mem) mem=$2 ;;
+	--console-script) console_script=$2 ;;
+	--prompt) prompt=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -38,6 +49,8 @@ done
 [ -n "$initrd" ] || usage
 [ -f "$initrd" ] || { echo "qemu-run: initramfs not found: $initrd" >&2; exit 2; }
 [ -z "$disk" ] || [ -f "$disk" ] || { echo "qemu-run: disk image not found: $disk" >&2; exit 2; }
+[ -z "$console_script" ] || [ -f "$console_script" ] ||
+	{ echo "qemu-run: console script not found: $console_script" >&2; exit 2; }
 if [ -z "$kernel" ]; then
 	kernels=("${KERNEL_DIR:-$build/kernel}"/boot/vmlinuz-*)
 	kernel=${kernels[0]}
@@ -81,6 +94,7 @@ cleanup() {
 		wait "$qpid" 2>/dev/null || true
 	fi
 	exec 3<&- 2>/dev/null || true
+	exec 5>&- 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -90,8 +104,18 @@ trap 'exit 143' TERM
 # QEMU writes the console into a FIFO that we read line by line, so the power
 # cut happens the moment the chosen line appears.
 mkfifo "$tmp/console"
-"${qemu[@]}" </dev/null >"$tmp/console" 2>&1 &
-qpid=$!
+typed=()
+if [ -n "$console_script" ]; then
+	mapfile -t typed <"$console_script"
+	mkfifo "$tmp/input"
+	"${qemu[@]}" <"$tmp/input" >"$tmp/console" 2>&1 &
+	qpid=$!
+	# Held open for the whole boot: QEMU must not see EOF on the serial line.
+	exec 5>"$tmp/input"
+else
+	"${qemu[@]}" </dev/null >"$tmp/console" 2>&1 &
+	qpid=$!
+fi
 exec 3<"$tmp/console"
 
 if [ -n "$log" ]; then
@@ -104,6 +128,8 @@ fi
 start=$(now_ms)
 result=''
 buf=''
+next_typed=0
+echoed=1  # the previous typed line came back, so the next prompt is a new one
 emit() {
 	local line=${1%$'\r'}
 	printf '%s\n' "$line" >&4
@@ -119,6 +145,7 @@ while :; do
 	if IFS= read -r -t 0.2 -u 3 line; then
 		emit "$buf$line"
 		buf=
+		echoed=1
 		[ "$result" != 137 ] || break
 		continue
 	else
@@ -130,6 +157,11 @@ while :; do
 		fi
 		# Timed out mid-line: keep what we have for the next read.
 		buf+=$line
+		if [ "$echoed" = 1 ] && [ "$next_typed" -lt ${#typed[@]} ] && [[ ${buf%$'\r'} =~ $prompt ]]; then
+			printf '%s\n' "${typed[$next_typed]}" >&5
+			next_typed=$((next_typed + 1))
+			echoed=0
+		fi
 	fi
 	elapsed=$(($(now_ms) - start))
 	if [ -n "$kill_after_ms" ] && [ -z "$result" ] && [ "$elapsed" -ge "$kill_after_ms" ]; then

@@ -2,8 +2,12 @@
 # Run berth's QEMU guest tests and print TAP on stdout.
 #
 # Usage: tests/qemu/run.sh [NAME...]
-#   NAME is a guest test (tests/qemu/NAME.guest.sh) or `harness` (the power-cut
-#   self-test). Without names, all guest tests run, then the harness self-test.
+#   NAME is a guest test (tests/qemu/NAME.guest.sh), a host-driven test
+#   (tests/qemu/NAME.host.sh) or `harness` (the power-cut self-test). Without
+#   names, all guest tests run, then the host-driven ones, then the self-test.
+#
+# A host-driven test is a bash script run on the host that boots guests itself,
+# with berth as PID 1 (tests/qemu/pid1_helpers.bash), and prints TAP on stdout.
 #
 # Each guest test gets a fresh initramfs, a fresh flash image and a fresh boot.
 # Directives read from a guest test's comments (all optional):
@@ -39,13 +43,19 @@ if [ $# -eq 0 ]; then
 		f=${f##*/}
 		names+=("${f%.guest.sh}")
 	done
+	for f in "$here"/*.host.sh; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		names+=("${f%.host.sh}")
+	done
 	names+=(harness)
 else
 	for a in "$@"; do
 		a=${a##*/}
 		a=${a%.guest.sh}
-		if [ "$a" != harness ] && [ ! -f "$here/$a.guest.sh" ]; then
-			echo "qemu tests: no such test: $here/$a.guest.sh" >&2
+		a=${a%.host.sh}
+		if [ "$a" != harness ] && [ ! -f "$here/$a.guest.sh" ] && [ ! -f "$here/$a.host.sh" ]; then
+			echo "qemu tests: no such test: $here/$a.guest.sh or .host.sh" >&2
 			exit 2
 		fi
 		names+=("$a")
@@ -208,9 +218,32 @@ run_harness_test() {
 	fi
 }
 
+# A host-driven test: its stdout is TAP; its serial logs are $logdir/NAME*.log.
+run_host_test() {
+	local name=$1 work=$tmp/$1 rc=0 before=${#tap[@]} bad=0
+	mkdir -p "$work"
+	rm -f "$logdir/$name".*log
+	REPO=$repo QEMU_LOGDIR=$logdir QEMU_WORK=$work QEMU_TEST=$name BERTH_QEMU_TIMEOUT=$default_timeout \
+		bash "$here/$name.host.sh" >"$work/tap" 2>"$work/err" || rc=$?
+	collect "$name" "$work/tap"
+	if [ -n "$plan" ] && [ "$plan" != "$n_lines" ]; then
+		result "not ok - $name: planned $plan assertions, saw $n_lines"
+		bad=1
+	fi
+	if [ "$rc" != 0 ] && [ "$n_failed" = 0 ]; then
+		result "not ok - $name: exited with status $rc"
+		bad=1
+	fi
+	[ "$n_failed" = 0 ] || bad=1
+	[ "${#tap[@]}" -gt "$before" ] || { result "not ok - $name: no TAP output"; bad=1; }
+	[ "$bad" = 0 ] || fail_diag "$name" "$work/err" "$logdir/$name".*log
+}
+
 for name in "${names[@]}"; do
 	if [ "$name" = harness ]; then
 		run_harness_test
+	elif [ -f "$here/$name.host.sh" ]; then
+		run_host_test "$name"
 	else
 		run_guest_test "$name"
 	fi

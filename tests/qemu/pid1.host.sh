@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# berth as PID 1 (/init is berth itself) on the Debian kernel: the apps come up from the flash
+# image, a killed app is restarted, a memory hog under `memory = 16m` is OOM-killed and
+# reported, `berth status`, `ps` and `stats` run on the serial console, and `berth poweroff`
+# stops the apps gracefully and powers off; the next boot reads last-shutdown = poweroff.
+# Commands are typed on the console shell as a technician would. Run by tests/qemu/run.sh.
+set -uo pipefail
+. "$(dirname "$0")/pid1_helpers.bash"
+pid1_require
+QEMU_TIMEOUT=300
+
+image=$BUILD/qemu-images/app.tar
+if [ ! -f "$image" ]; then
+	mkdir -p "$(dirname "$image")"
+	"$scripts/mktestimage.sh" "$image" app:1 >&2 || { echo "1..0 # SKIP cannot make the test image"; exit 0; }
+fi
+
+etc=$QEMU_WORK/etc
+mkdir -p "$etc/apps"
+cat >"$etc/berth.conf" <<'CONF'
+[daemon]
+data-root = /data/berth
+log-level = info
+[init]
+data-device = /dev/vda
+sysinit = /etc/init.d/rcS
+console-shell = yes
+hostname = pid1-test
+CONF
+# web: stops gracefully on SIGTERM, leaving a mark on its volume.
+cat >"$etc/apps/web.conf" <<'APP'
+[app]
+image = app:1
+entrypoint = sh
+command = ["-c", "trap 'echo stopped >/srv/stopped; sync; exit 0' TERM; rm -f /srv/stopped; while :; do sleep 1; done"]
+volumes = webdata:/srv
+memory = 32m
+restart = always
+APP
+cat >"$etc/apps/hog.conf" <<'APP'
+[app]
+image = app:1
+entrypoint = sh
+command = ["-c", "x=$(head -c 200000000 /dev/zero | tr \"\\0\" a); echo done"]
+memory = 16m
+restart = no
+APP
+
+# The console script's helpers: TAP lines `ok - D` / `not ok - D`; w retries for up to 60 s.
+helpers=(
+	'ok() { echo "ok - $*"; }; no() { echo "not ok - $*"; }'
+	't() { d=$1; shift; if "$@"; then ok "$d"; else no "$d"; fi; }'
+	'w() { i=0; while [ $i -lt 60 ]; do "$@" && return 0; sleep 1; i=$((i+1)); done; return 1; }'
+	'st() { berth status 2>/dev/null | grep -q "^ *$1 .*$2"; }'
+	'pid() { berth inspect "$1" 2>/dev/null | sed -n "s/.*\"Pid\": \([0-9]*\).*/\1/p" | head -n 1; }'
+	'cid() { berth inspect "$1" 2>/dev/null | sed -n "s/^ *\"Id\": \"\([0-9a-f]*\)\".*/\1/p" | head -n 1; }'
+	'memmax() { cat $(find /sys/fs/cgroup -path "*$(cid $1)*" -name memory.max | head -n 1); }'
+	'newpid() { p=$(pid web); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$1" ]; }'
+)
+
+# Without the supervisor in this build (no `berth daemon`), PID 1 boots without apps: only
+# what init itself does is tested, and the rest skips.
+supervisor=1
+"$BERTH_BIN" help daemon >/dev/null 2>&1 || supervisor=0
+if [ "$supervisor" = 0 ]; then
+	{
+		printf '%s\n' "${helpers[@]}"
+		cat <<'CONSOLE'
+t "berth is PID 1, started as /init" [ "$(tr -d '\0' </proc/1/cmdline)" = /init ]
+t "the data partition is mounted at /data" grep -q " /data ext4 " /proc/mounts
+berth poweroff
+CONSOLE
+	} >"$QEMU_WORK/boot1.sh"
+	echo 'berth poweroff' >"$QEMU_WORK/boot2.sh"
+else
+	{
+		printf '%s\n' "${helpers[@]}"
+		cat <<'CONSOLE'
+t "berth is PID 1, started as /init" [ "$(tr -d '\0' </proc/1/cmdline)" = /init ]
+t "the app web comes up from the flash image" w st web running
+t "web's cgroup v2 memory.max is 32m" [ "$(memmax web)" = 33554432 ]
+t "hog, over its memory = 16m, is OOM-killed and reported so" w st hog OOM-killed
+t "berth inspect says hog was OOMKilled" sh -c 'berth inspect hog | grep -q "\"OOMKilled\": true"'
+berth status
+t "berth status runs on the console" berth status >/dev/null
+berth ps -a
+t "berth ps lists web as up" sh -c 'berth ps | grep -q "Up.*web"'
+berth stats --no-stream
+t "berth stats shows web" sh -c 'berth stats --no-stream | grep -q web'
+p1=$(pid web); kill -9 "$p1"
+t "web, killed, is restarted" w newpid "$p1"
+berth poweroff
+CONSOLE
+	} >"$QEMU_WORK/boot1.sh"
+	{
+		printf '%s\n' "${helpers[@]}"
+		cat <<'CONSOLE'
+t "the second boot reads last-shutdown = poweroff" sh -c 'berth status --format json | grep -q "\"last_shutdown\": *\"poweroff\""'
+t "web was stopped gracefully before the power-off" [ "$(cat /data/berth/volumes/webdata/_data/stopped 2>&1)" = stopped ]
+t "web comes back on the next boot" w st web running
+berth poweroff
+CONSOLE
+	} >"$QEMU_WORK/boot2.sh"
+fi
+
+if ! pid1_initrd "$QEMU_WORK/initrd.gz" "$etc" >&2 || ! pid1_flash "$QEMU_WORK/flash.img" "$image" >&2; then
+	not_ok "build the initramfs and the flash image with the app image"
+	pid1_done
+fi
+
+pid1_boot boot1 "$QEMU_WORK/boot1.sh" --initrd "$QEMU_WORK/initrd.gz" --disk "$QEMU_WORK/flash.img"
+relay_guest_tap
+check "boot 1 ends in a clean power-off, not a timeout" log_has '(reboot: Power down|berth init: powering off)'
+check "PID 1 stopped the remaining processes before powering off" log_has 'berth init: poweroff: stopping every process'
+check "the guest did not need a shell /init (PID 1 said it is berth)" log_has 'berth init: berth .* starting as PID 1'
+
+pid1_boot boot2 "$QEMU_WORK/boot2.sh" --initrd "$QEMU_WORK/initrd.gz" --disk "$QEMU_WORK/flash.img"
+relay_guest_tap
+[ "$supervisor" = 1 ] || skip "apps, restarts, OOM reports, status/ps/stats: no supervisor (berth daemon) in this build"
+check "PID 1 reported the last shutdown on the console at boot 2" log_has 'berth init: last shutdown: poweroff'
+check "boot 2 ends in a clean power-off" log_has 'reboot: Power down'
+pid1_done
