@@ -5,6 +5,7 @@
 #include "config.h"
 #include "err.h"
 #include "fs.h"
+#include "inilines.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -15,7 +16,7 @@
 #include <string.h>
 
 #define CONFIG_MAX_FILE (1u << 20)
-#define CONFIG_MAX_LINE 4096 /* long enough for a registry token */
+#define CONFIG_MAX_LINE INIL_MAX_LINE
 #define CONFIG_MAX_NAMED 64   /* registry or trust sections */
 #define CONFIG_MAX_ERRORS 20
 
@@ -418,9 +419,6 @@ struct seen {
 struct load_state {
 	struct berth_config *cfg;
 	const char *name;
-	const char *text;
-	size_t len, pos;
-	int line;
 	enum section_kind kind;  /* current section, SEC_NONE before any or after a bad header */
 	size_t idx;              /* instance of a named section */
 	bool bad_section;        /* the current header was bad and has been reported */
@@ -428,8 +426,7 @@ struct load_state {
 	struct seen seen[128];
 	size_t n_seen;
 	char *errors;            /* "name:line: msg\n..." */
-	bool have_long;          /* long_value holds the value of the line inih is on */
-	char long_value[CONFIG_MAX_LINE + 1];
+	struct inil rd;          /* the line reader: rd.line is the line inih is on */
 	size_t n_errors;
 };
 
@@ -448,7 +445,7 @@ static void add_error(struct load_state *st, const char *fmt, ...)
 	if (st->n_errors == CONFIG_MAX_ERRORS)
 		snprintf(msg, sizeof(msg), "too many errors; fix these first");
 	if (asprintf(&joined, "%s%s%s:%d: %s", st->errors ? st->errors : "", st->errors ? "\n" : "",
-		     st->name, st->line, msg) < 0) {
+		     st->name, st->rd.line, msg) < 0) {
 		st->oom = true;
 		return;
 	}
@@ -456,37 +453,16 @@ static void add_error(struct load_state *st, const char *fmt, ...)
 	st->errors = joined;
 }
 
-/* Levenshtein distance, capped: only used to suggest a key for a typo. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[40], cur[40];
-
-	if (la >= 39 || lb >= 39)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-	}
-	return prev[lb];
-}
-
 static const char *suggest_key(enum section_kind kind, const char *name)
 {
 	const char *best = NULL;
-	size_t best_d = 3;
+	size_t best_d = STR_SUGGEST_MAX + 1;
 
 	for (size_t i = 0; i < cfg_n_keys; i++) {
 		size_t d;
 		if (kind_of(cfg_keys[i].section) != kind)
 			continue;
-		d = edit_distance(name, cfg_keys[i].key);
+		d = str_edit_distance(name, cfg_keys[i].key);
 		if (d < best_d) {
 			best_d = d;
 			best = cfg_keys[i].key;
@@ -610,97 +586,14 @@ static void parse_header(struct load_state *st, const char *line, size_t len)
 	st->bad_section = false;
 }
 
-/* inih may be built with a small line buffer (Debian's holds 198 bytes), too small for a
- * registry token. A longer `key = value` line is split here the way inih would split it; inih
- * gets `key=` and the handler takes the value from st->long_value. Returns the length of
- * what was put into st->long_value's stand-in line (in st->long_value's place), or 0. */
-static size_t split_long_line(struct load_state *st, const char *start, size_t len, size_t room)
+static void reader_error(void *user, const char *msg)
 {
-	size_t k = 0, klen, vstart, vlen;
-
-	while (k < len && start[k] != '=' && start[k] != ':')
-		k++;
-	klen = k;
-	if (k >= len) {
-		add_error(st, "expected `key = value`, a [section] or a comment");
-		return 0;
-	}
-	while (klen && (start[klen - 1] == ' ' || start[klen - 1] == '\t'))
-		klen--;
-	if (klen + 1 > room || klen == 0) {
-		add_error(st, "the line is longer than %d bytes", (int) room);
-		return 0;
-	}
-	vstart = k + 1;
-	while (vstart < len && (start[vstart] == ' ' || start[vstart] == '\t'))
-		vstart++;
-	/* An inline comment starts at ';' after a blank, as in inih. */
-	for (vlen = 0; vstart + vlen < len; vlen++) {
-		char c = start[vstart + vlen];
-		if (c == ';' && vlen && (start[vstart + vlen - 1] == ' ' || start[vstart + vlen - 1] == '\t'))
-			break;
-	}
-	while (vlen && (start[vstart + vlen - 1] == ' ' || start[vstart + vlen - 1] == '\t'))
-		vlen--;
-	memcpy(st->long_value, start + vstart, vlen);
-	st->long_value[vlen] = '\0';
-	st->have_long = true;
-	/* The stand-in line for inih: the key and '=', written over the caller's buffer. */
-	memmove(st->long_value + vlen + 1, start, klen);
-	st->long_value[vlen + 1 + klen] = '=';
-	return klen + 1;
+	add_error(user, "%s", msg);
 }
 
-/* inih's line reader: hands over one line at a time, so st->line is the line inih is on. */
-static char *reader(char *str, int num, void *stream)
+static void reader_header(void *user, const char *line, size_t len)
 {
-	struct load_state *st = stream;
-	const char *start, *nl;
-	size_t len, room = (size_t) num - 2; /* keep space for '\n' and NUL */
-
-	if (st->pos >= st->len)
-		return NULL;
-	st->line++;
-	start = st->text + st->pos;
-	nl = memchr(start, '\n', st->len - st->pos);
-	len = nl ? (size_t) (nl - start) : st->len - st->pos;
-	st->pos += len + (nl ? 1 : 0);
-	if (len && start[len - 1] == '\r')
-		len--;
-	/* Leading blanks are dropped so that an indented line is never taken as a continuation
-	 * of the previous value: multi-line values are not part of berth.conf. */
-	while (len && (*start == ' ' || *start == '\t')) {
-		start++;
-		len--;
-	}
-	if (memchr(start, '\0', len) != NULL) {
-		add_error(st, "the line holds a NUL byte");
-		len = 0;
-	} else if (len > CONFIG_MAX_LINE) {
-		add_error(st, "the line is longer than %d bytes", CONFIG_MAX_LINE);
-		len = 0;
-	} else if (len > room && start[0] != '[' && start[0] != ';' && start[0] != '#') {
-		len = split_long_line(st, start, len, room);
-	} else if (len > room && start[0] == '[') {
-		add_error(st, "the line is longer than %d bytes", (int) room);
-		len = 0;
-	} else if (len > room) {
-		len = 0; /* a long comment: nothing for inih to see */
-	} else if (len && start[0] == '[') {
-		parse_header(st, start, len);
-		/* The header has been handled here; inih gets a blank line so that it never
-		 * trips over names it parses differently. */
-		len = 0;
-	} else if (len && start[0] != ';' && start[0] != '#' && memchr(start, '=', len) == NULL) {
-		add_error(st, "expected `key = value`, a [section] or a comment");
-		len = 0;
-	}
-	if (st->have_long && len)
-		start = st->long_value + strlen(st->long_value) + 1;
-	memcpy(str, start, len);
-	str[len] = '\n';
-	str[len + 1] = '\0';
-	return str;
+	parse_header(user, line, len);
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -712,10 +605,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	size_t ki, vl;
 
 	(void) section;
-	if (st->have_long) {
-		st->have_long = false;
-		value = st->long_value;
-	}
+	value = inil_value(&st->rd, value);
 	if (st->bad_section)
 		return 1; /* the header was reported already */
 	if (st->kind == SEC_NONE) {
@@ -784,16 +674,12 @@ int config_load_buffer(struct berth_config *cfg, const char *name, const char *t
 		return -1;
 	st.cfg = cfg;
 	st.name = name;
-	st.text = text;
-	st.len = len;
 	st.kind = SEC_NONE;
-	/* Skip a UTF-8 byte order mark, which some Windows editors add. */
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		st.pos = 3;
-	rc = ini_parse_stream(reader, &st, handler, &st);
+	inil_init(&st.rd, text, len, false, reader_error, reader_header, &st);
+	rc = ini_parse_stream(inil_read, &st.rd, handler, &st);
 	if (rc != 0 && st.n_errors == 0 && !st.oom) {
 		/* inih saw a syntax error our reader let through. */
-		st.line = rc > 0 ? rc : st.line;
+		st.rd.line = rc > 0 ? rc : st.rd.line;
 		add_error(&st, "syntax error");
 	}
 	if (st.oom) {

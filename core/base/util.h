@@ -55,5 +55,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copy with truncation check: returns -1 if src does not fit (dst is then an empty string). */
 int str_copy(char *dst, size_t size, const char *src);
 int str_has_prefix(const char *s, const char *prefix);
+/* Levenshtein distance between two short words (99 past 38 bytes), to suggest the key a typo
+ * meant: a word within STR_SUGGEST_MAX edits is worth naming in "did you mean". */
+size_t str_edit_distance(const char *a, const char *b);
+#define STR_SUGGEST_MAX 2
 
 #endif
