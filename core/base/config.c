@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -181,6 +182,69 @@ int parse_duration_ms(const char *s, uint64_t *out)
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 	};
 	return parse_with_units(s, units, ARRAY_SIZE(units), 0, out);
+}
+
+/* Go's time.ParseDuration, which Docker and compose use: one or more decimal numbers, each
+ * with a unit (ns, us, ms, s, m, h), as in 1m30s, 1.5s or 500ms; "0" alone needs none. */
+int parse_duration_go_ms(const char *s, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "ms", 1000000 },
+		{ "s", 1000000000ull }, { "m", 60000000000ull }, { "h", 3600000000000ull },
+	};
+	const uint64_t max = UINT64_MAX / 2;
+	uint64_t total = 0;
+	const char *p = s;
+
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (*p == '\0')
+		return -1;
+	while (*p) {
+		uint64_t whole = 0, frac = 0, scale = 1, mult = 0;
+		size_t ulen = 0, best = 0;
+		bool digits = false;
+
+		for (; isdigit((unsigned char) *p); p++, digits = true) {
+			if (whole > (max - 9) / 10)
+				return -1;
+			whole = whole * 10 + (uint64_t) (*p - '0');
+		}
+		if (*p == '.')
+			for (p++; isdigit((unsigned char) *p); p++, digits = true)
+				if (scale < 1000000000000ull) { /* finer than 1e-12 is noise */
+					frac = frac * 10 + (uint64_t) (*p - '0');
+					scale *= 10;
+				}
+		if (!digits)
+			return -1;
+		/* The longest unit that matches ("ms" before "m"). */
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t l = strlen(units[i].name);
+			if (strncmp(p, units[i].name, l) == 0 && l > ulen) {
+				ulen = l;
+				best = i;
+			}
+		}
+		if (ulen == 0)
+			return -1;
+		mult = units[best].mult;
+		p += ulen;
+		if (whole > max / mult)
+			return -1;
+		whole *= mult;
+		/* frac / scale of a unit, in ns; scale <= 1e12 and mult <= 3.6e12 would overflow
+		 * the product, so divide first where the unit is large. */
+		if (frac)
+			whole += mult >= scale ? frac * (mult / scale) : frac / (scale / mult);
+		if (whole > max - total)
+			return -1;
+		total += whole;
+	}
+	*out = total / 1000000;
+	return 0;
 }
 
 /* ---- checks ---- */

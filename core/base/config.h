@@ -117,5 +117,7 @@ const struct cfg_registry *config_find_registry(const struct berth_config *cfg, 
 int parse_bool(const char *s, bool *out);
 int parse_size(const char *s, uint64_t *out);
 int parse_duration_ms(const char *s, uint64_t *out);
+/* Docker's and compose's durations (Go's form): 30s, 1m30s, 1.5s, 500ms; milliseconds out. */
+int parse_duration_go_ms(const char *s, uint64_t *out);
 
 #endif

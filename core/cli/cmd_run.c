@@ -517,54 +517,30 @@ static int plan_mounts(const struct run_opts *o, const struct img *img, struct r
 	for (size_t i = 0; i < o->volumes.n; i++) {
 		if (rc->n_mounts >= REC_MOUNTS_MAX)
 			return berr_usage(err, "more than %d mounts", REC_MOUNTS_MAX);
-		char *spec = xstrdup(o->volumes.v[i]), *parts[3] = { NULL }, *p = spec;
 		struct rec_mount *m = &rc->mounts[rc->n_mounts];
-		size_t np = 0;
+		struct vol_spec vs;
 
-		while (np < 3 && p) {
-			parts[np++] = p;
-			p = strchr(p, ':');
-			if (p)
-				*p++ = '\0';
-		}
-		if (p != NULL || parts[0][0] == '\0') {
-			free(spec);
-			return berr_usage(err, "--volume `%s`: use NAME:/path, /host:/path or /path, with :ro or :rw",
-					  o->volumes.v[i]);
-		}
-		if (np == 1) { /* /path: an anonymous volume */
+		if (vol_spec_parse(o->volumes.v[i], &vs, err) < 0)
+			return -1;
+		if (vs.kind == VOL_SPEC_ANONYMOUS) {
 			char id[REC_ID_LEN + 1];
 			if (rec_id_new(id, err) < 0) {
-				free(spec);
+				vol_spec_free(&vs);
 				return -1;
 			}
 			m->type = REC_MOUNT_VOLUME;
 			m->anonymous = true;
 			m->name = xstrdup(id);
-			m->destination = xstrdup(parts[0]);
+		} else if (vs.kind == VOL_SPEC_BIND) {
+			m->type = REC_MOUNT_BIND;
+			m->source = xstrdup(vs.source);
 		} else {
-			if (np == 3 && strcmp(parts[2], "ro") != 0 && strcmp(parts[2], "rw") != 0) {
-				free(spec);
-				return berr_usage(err, "--volume `%s`: the mode must be ro or rw", o->volumes.v[i]);
-			}
-			m->readonly = np == 3 && strcmp(parts[2], "ro") == 0;
-			m->destination = xstrdup(parts[1]);
-			if (parts[0][0] == '/') {
-				m->type = REC_MOUNT_BIND;
-				m->source = xstrdup(parts[0]);
-			} else {
-				if (!vol_name_valid(parts[0])) {
-					free(spec);
-					return berr_usage(err, "--volume `%s`: `%s` is not a valid volume name "
-							  "(a host path must be absolute)", o->volumes.v[i], parts[0]);
-				}
-				m->type = REC_MOUNT_VOLUME;
-				m->name = xstrdup(parts[0]);
-			}
+			m->type = REC_MOUNT_VOLUME;
+			m->name = xstrdup(vs.source);
 		}
-		free(spec);
-		if (m->destination[0] != '/')
-			return berr_usage(err, "--volume `%s`: the container path must be absolute", o->volumes.v[i]);
+		m->readonly = vs.readonly;
+		m->destination = xstrdup(vs.destination);
+		vol_spec_free(&vs);
 		rc->n_mounts++;
 	}
 	for (size_t i = 0; i < o->tmpfs.n && rc->n_mounts < REC_MOUNTS_MAX; i++) {

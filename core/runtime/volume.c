@@ -43,6 +43,64 @@ bool vol_name_valid(const char *name)
 	return true;
 }
 
+int vol_spec_parse(const char *spec, struct vol_spec *out, struct berr **err)
+{
+	_cleanup_free_ char *copy = strdup(spec);
+	char *parts[3] = { NULL }, *p = copy;
+	size_t np = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (copy == NULL)
+		return berr_make(err, ENOMEM, "--volume");
+	while (np < 3 && p) {
+		parts[np++] = p;
+		p = strchr(p, ':');
+		if (p)
+			*p++ = '\0';
+	}
+	if (p != NULL || parts[0][0] == '\0')
+		return berr_usage(err, "--volume `%s`: use NAME:/path, /host:/path or /path, with :ro or :rw",
+				  spec);
+	if (np == 1) {
+		out->kind = VOL_SPEC_ANONYMOUS;
+		out->destination = strdup(parts[0]);
+	} else {
+		if (np == 3 && strcmp(parts[2], "ro") != 0 && strcmp(parts[2], "rw") != 0)
+			return berr_usage(err, "--volume `%s`: the mode must be ro or rw", spec);
+		out->readonly = np == 3 && strcmp(parts[2], "ro") == 0;
+		if (parts[0][0] == '/') {
+			out->kind = VOL_SPEC_BIND;
+		} else if (!vol_name_valid(parts[0])) {
+			return berr_usage(err, "--volume `%s`: `%s` is not a valid volume name "
+					  "(a host path must be absolute)", spec, parts[0]);
+		} else {
+			out->kind = VOL_SPEC_NAMED;
+		}
+		out->source = strdup(parts[0]);
+		out->destination = strdup(parts[1]);
+		if (out->source == NULL) {
+			vol_spec_free(out);
+			return berr_make(err, ENOMEM, "--volume");
+		}
+	}
+	if (out->destination == NULL) {
+		vol_spec_free(out);
+		return berr_make(err, ENOMEM, "--volume");
+	}
+	if (out->destination[0] != '/') {
+		vol_spec_free(out);
+		return berr_usage(err, "--volume `%s`: the container path must be absolute", spec);
+	}
+	return 0;
+}
+
+void vol_spec_free(struct vol_spec *v)
+{
+	free(v->source);
+	free(v->destination);
+	memset(v, 0, sizeof(*v));
+}
+
 static int bad_name(struct berr **err, const char *name)
 {
 	return berr_usage(err, "`%s` includes invalid characters for a local volume name, only "

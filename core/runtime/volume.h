@@ -38,6 +38,20 @@ struct vol_list {
 /* Docker's rule for local volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, at most VOL_NAME_MAX. */
 bool vol_name_valid(const char *name);
 
+/* A `-v` value: NAME:/path, /host:/path (each with an optional :ro or :rw) or /path (an
+ * anonymous volume). */
+enum vol_spec_kind { VOL_SPEC_ANONYMOUS, VOL_SPEC_NAMED, VOL_SPEC_BIND };
+struct vol_spec {
+	enum vol_spec_kind kind;
+	char *source;       /* the volume's name or the host path; NULL for an anonymous one */
+	char *destination;  /* absolute */
+	bool readonly;
+};
+/* Check the syntax and the names; usage errors read "--volume `SPEC`: ...". Allocates with
+ * malloc (an ENOMEM error when that fails); nothing is left allocated on failure. */
+int vol_spec_parse(const char *spec, struct vol_spec *out, struct berr **err);
+void vol_spec_free(struct vol_spec *v);
+
 /* Create volume `name`, or an anonymous one with a random 64-hex name when name is NULL or
  * "". An existing name is reused as it is (Docker's behaviour); *created (may be NULL) says
  * which. `out` (may be NULL) gets the volume. The volume is built in tmp/ and renamed into
