@@ -604,7 +604,16 @@ static void duration(struct pstate *st, const char *v, int64_t min_ms, int64_t *
 static void key_health_interval(struct pstate *st, const char *v) { duration(st, v, 1, &st->a->health.interval_ms); }
 static void key_health_timeout(struct pstate *st, const char *v) { duration(st, v, 1, &st->a->health.timeout_ms); }
 static void key_health_start_period(struct pstate *st, const char *v) { duration(st, v, 0, &st->a->health.start_period_ms); }
-static void key_stop_timeout(struct pstate *st, const char *v) { duration(st, v, 0, &st->a->stop_timeout_ms); }
+static void key_stop_timeout(struct pstate *st, const char *v)
+{
+	int64_t ms = -1;
+
+	duration(st, v, 0, &ms);
+	if (ms > 1000000000) /* berth run's --stop-timeout takes up to 1000000 s */
+		bad(st, "`%s` is too long: at most 1000000s", v);
+	else if (ms >= 0)
+		st->a->stop_timeout_ms = ms;
+}
 
 static void key_health_retries(struct pstate *st, const char *v)
 {
@@ -1004,7 +1013,7 @@ static int app_hash(struct app *a, const struct strv *opts, const struct strv *t
 static void build_args(struct pstate *st, struct strv *out)
 {
 	struct app *a = st->a;
-	char label[REC_NAME_MAX + 32], restart[48];
+	char label[REC_NAME_MAX + 32], restart[48], secs[32];
 
 	arg2(st, out, "--name", a->name);
 	snprintf(label, sizeof(label), "%s=%s", APP_LABEL, a->name);
@@ -1033,6 +1042,11 @@ static void build_args(struct pstate *st, struct strv *out)
 	args_list(st, out, "--device", K_DEVICES);
 	arg2(st, out, "--network", st->scalar[K_NETWORK]);
 	arg2(st, out, "--stop-signal", st->scalar[K_STOP_SIGNAL]);
+	if (st->lines[K_STOP_TIMEOUT]) {
+		/* berth run counts whole seconds, as Docker does: round up. */
+		snprintf(secs, sizeof(secs), "%lld", (long long) ((a->stop_timeout_ms + 999) / 1000));
+		arg2(st, out, "--stop-timeout", secs);
+	}
 	args_list(st, out, "--label", K_LABELS);
 	if (st->lines[K_ENTRYPOINT])
 		arg2(st, out, "--entrypoint", st->entrypoint.n ? st->entrypoint.v[0] : "");

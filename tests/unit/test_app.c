@@ -278,14 +278,17 @@ static void test_supervisor_keys(void **state)
 	assert_int_equal(a.health.timeout_ms, 500);
 	assert_int_equal(a.health.retries, 5);
 	assert_int_equal(a.health.start_period_ms, 1500);
-	/* None of these is a `berth run` option. */
+	/* Of these, berth run takes only the stop timeout, in whole seconds. */
 	assert_int_equal(arg_at(&a, "--health-cmd"), -1);
-	assert_int_equal(a.n_run_args, 7);
+	assert_true(has_opt(&a, "--stop-timeout", "90"));
+	assert_int_equal(a.n_run_args, 9);
 	app_free(&a);
 
-	parse_ok("[app]\nimage = busybox\npull = never\nconsole = no\n", &a);
+	parse_ok("[app]\nimage = busybox\npull = never\nconsole = no\nstop-timeout = 1500ms\n", &a);
 	assert_int_equal(a.pull, APP_PULL_NEVER);
 	assert_false(a.console);
+	assert_int_equal(a.stop_timeout_ms, 1500);
+	assert_true(has_opt(&a, "--stop-timeout", "2"));
 	app_free(&a);
 }
 
@@ -446,6 +449,7 @@ static void test_errors_values(void **state)
 	parse_err("[app]\nimage = busybox\nread-only = 2\n", WEB ":3: read-only: `2`: use yes or no");
 	parse_err("[app]\nimage = busybox\nstop-signal = SIGNOPE\n", WEB ":3: stop-signal: `SIGNOPE` is not a signal");
 	parse_err("[app]\nimage = busybox\nstop-timeout = 10\n", WEB ":3: stop-timeout: `10` is not a duration", "1m30s");
+	parse_err("[app]\nimage = busybox\nstop-timeout = 300h\n", WEB ":3: stop-timeout: `300h` is too long");
 	parse_err("[app]\nimage = busybox\nhealth-interval = 0\n", WEB ":3: health-interval: `0` is too short");
 	parse_err("[app]\nimage = busybox\nhealth-timeout = 1x\n", WEB ":3: health-timeout: `1x` is not a duration");
 	parse_err("[app]\nimage = busybox\nhealth-start-period = -1s\n", WEB ":3: health-start-period:");
