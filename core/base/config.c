@@ -21,9 +21,11 @@
 #define CONFIG_MAX_NAMED 64   /* registry or trust sections */
 #define CONFIG_MAX_ERRORS 20
 
-enum section_kind { SEC_NONE = -1, SEC_DAEMON, SEC_INIT, SEC_STORE, SEC_REGISTRY, SEC_TRUST, SEC_COUNT };
+enum section_kind { SEC_NONE = -1, SEC_DAEMON, SEC_INIT, SEC_STORE, SEC_LOGS, SEC_REGISTRY, SEC_TRUST,
+		   SEC_COUNT };
 
-static const char *const section_names[SEC_COUNT] = { "daemon", "init", "store", "registry", "trust" };
+static const char *const section_names[SEC_COUNT] = { "daemon", "init", "store", "logs", "registry",
+						      "trust" };
 
 static const char *check_registry_host(const char *v);
 static const char *check_hostname(const char *v);
@@ -31,10 +33,12 @@ static const char *check_not_empty(const char *v);
 static const char *check_block_size(const char *v);
 static const char *check_default_registry(const char *v);
 static const char *check_chunk_size(const char *v);
+static const char *check_log_size(const char *v);
 
 #define D(f) offsetof(struct cfg_daemon, f)
 #define I(f) offsetof(struct cfg_init, f)
 #define S(f) offsetof(struct cfg_store, f)
+#define L(f) offsetof(struct cfg_logs, f)
 #define R(f) offsetof(struct cfg_registry, f)
 #define T(f) offsetof(struct cfg_trust, f)
 
@@ -47,8 +51,6 @@ const struct cfg_key cfg_keys[] = {
 	  "How much berth itself logs." },
 	{ "daemon", "network", CFG_ENUM, "host", "host|none", NULL, D(network),
 	  "Default network for containers." },
-	{ "daemon", "log-size", CFG_SIZE, "1M", NULL, NULL, D(log_size),
-	  "Log buffer per container, in RAM, so flash is not worn by chatter." },
 	{ "daemon", "apps-dir", CFG_PATH, "/etc/berth/apps", NULL, NULL, D(apps_dir),
 	  "Directory of app files (*.conf, one service each)." },
 	{ "daemon", "compose-file", CFG_PATH, "/etc/berth/compose.yaml", NULL, NULL, D(compose_file),
@@ -87,6 +89,11 @@ const struct cfg_key cfg_keys[] = {
 	  "squashfs block size: a power of two from 4K to 1M." },
 	{ "store", "keep-layer-blobs", CFG_BOOL, "yes", NULL, NULL, S(keep_layer_blobs),
 	  "Keep layer blobs after conversion (save, push need them)." },
+
+	{ "logs", "max-size", CFG_SIZE, "1M", NULL, check_log_size, L(max_size),
+	  "Container output kept per container (two files, each at most half)." },
+	{ "logs", "persist", CFG_BOOL, "no", NULL, NULL, L(persist),
+	  "Keep logs on flash (data-root/logs), not in RAM (run-dir/logs)." },
 
 	{ "registry", "username", CFG_STRING, NULL, NULL, NULL, R(username),
 	  "User name for this registry." },
@@ -286,6 +293,15 @@ static const char *check_chunk_size(const char *v)
 	return NULL;
 }
 
+static const char *check_log_size(const char *v)
+{
+	uint64_t n;
+
+	if (parse_size(v, &n) < 0 || n < 8192)
+		return "must be at least 8K";
+	return NULL;
+}
+
 static const char *check_hostname(const char *v)
 {
 	size_t n = strlen(v);
@@ -330,6 +346,7 @@ static void *section_base(struct berth_config *cfg, enum section_kind kind, size
 	case SEC_DAEMON: return &cfg->daemon;
 	case SEC_INIT: return &cfg->init;
 	case SEC_STORE: return &cfg->store;
+	case SEC_LOGS: return &cfg->logs;
 	case SEC_REGISTRY: return &cfg->registries[idx];
 	case SEC_TRUST: return &cfg->trusts[idx];
 	default: return NULL;
@@ -447,6 +464,7 @@ void config_free(struct berth_config *cfg)
 	free_section(&cfg->daemon, SEC_DAEMON);
 	free_section(&cfg->init, SEC_INIT);
 	free_section(&cfg->store, SEC_STORE);
+	free_section(&cfg->logs, SEC_LOGS);
 	for (size_t i = 0; i < cfg->n_registries; i++) {
 		free_section(&cfg->registries[i], SEC_REGISTRY);
 		free(cfg->registries[i].name);
@@ -465,7 +483,7 @@ int config_defaults(struct berth_config *cfg, struct berr **err)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	if (apply_defaults(&cfg->daemon, SEC_DAEMON) < 0 || apply_defaults(&cfg->init, SEC_INIT) < 0 ||
-	    apply_defaults(&cfg->store, SEC_STORE) < 0) {
+	    apply_defaults(&cfg->store, SEC_STORE) < 0 || apply_defaults(&cfg->logs, SEC_LOGS) < 0) {
 		config_free(cfg);
 		return berr_make(err, ENOMEM, "config defaults");
 	}
@@ -623,7 +641,7 @@ static void parse_header(struct load_state *st, const char *line, size_t len)
 	}
 	kind = kind_of(p);
 	if (kind == SEC_NONE) {
-		add_error(st, "unknown section [%s]; sections are [daemon], [init], [store], "
+		add_error(st, "unknown section [%s]; sections are [daemon], [init], [store], [logs], "
 			      "[registry \"HOST:PORT\"] and [trust \"PREFIX\"]", p);
 		return;
 	}
@@ -665,8 +683,9 @@ static int handler(void *user, const char *section, const char *name, const char
 	struct load_state *st = user;
 	const struct cfg_key *k = NULL;
 	char vbuf[CONFIG_MAX_LINE + 1], msgbuf[256];
-	const char *why;
-	size_t ki, vl;
+	const char *why, *key;
+	size_t ki, vl, idx;
+	enum section_kind kind;
 
 	(void) section;
 	value = inil_value(&st->rd, value);
@@ -676,8 +695,18 @@ static int handler(void *user, const char *section, const char *name, const char
 		add_error(st, "key '%s' is outside any section; put it under [daemon] or another section", name);
 		return 1;
 	}
+	/* `[daemon] log-size` was the per-container log cap before [logs] existed: still read,
+	 * as `[logs] max-size` (which then counts as set, so both together are an error). */
+	kind = st->kind;
+	key = name;
+	idx = st->idx;
+	if (kind == SEC_DAEMON && strcmp(name, "log-size") == 0) {
+		kind = SEC_LOGS;
+		key = "max-size";
+		idx = 0;
+	}
 	for (ki = 0; ki < cfg_n_keys; ki++)
-		if (kind_of(cfg_keys[ki].section) == st->kind && strcmp(cfg_keys[ki].key, name) == 0) {
+		if (kind_of(cfg_keys[ki].section) == kind && strcmp(cfg_keys[ki].key, key) == 0) {
 			k = &cfg_keys[ki];
 			break;
 		}
@@ -692,12 +721,17 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 1;
 	}
 	for (size_t i = 0; i < st->n_seen; i++)
-		if (st->seen[i].kind == st->kind && st->seen[i].idx == st->idx && st->seen[i].key == ki) {
-			add_error(st, "key '%s' is set twice in [%s]", name, section_names[st->kind]);
+		if (st->seen[i].kind == kind && st->seen[i].idx == idx && st->seen[i].key == ki) {
+			if (kind != st->kind)
+				add_error(st, "'%s' in [%s] is the old name of '%s' in [%s], which is set "
+					      "already; keep only [%s] %s", name, section_names[st->kind], key,
+					  section_names[kind], section_names[kind], key);
+			else
+				add_error(st, "key '%s' is set twice in [%s]", name, section_names[kind]);
 			return 1;
 		}
 	if (st->n_seen < ARRAY_SIZE(st->seen))
-		st->seen[st->n_seen++] = (struct seen){ st->kind, st->idx, ki };
+		st->seen[st->n_seen++] = (struct seen){ kind, idx, ki };
 
 	/* A value may be quoted to keep leading/trailing blanks. inih ends a value at a blank
 	 * followed by ';' (an inline comment) even inside quotes, so a quote left open is an
@@ -723,7 +757,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		add_error(st, "bad value '%s' for '%s' in [%s]: %s", vbuf, name, section_names[st->kind], why);
 		return 1;
 	}
-	if (store(section_base(st->cfg, st->kind, st->idx), k, vbuf) < 0)
+	if (store(section_base(st->cfg, kind, idx), k, vbuf) < 0)
 		st->oom = true;
 	return 1;
 }
@@ -881,6 +915,7 @@ void config_print(const struct berth_config *cfg, FILE *out)
 	print_section(out, cfg, SEC_DAEMON, 0, NULL);
 	print_section(out, cfg, SEC_INIT, 0, NULL);
 	print_section(out, cfg, SEC_STORE, 0, NULL);
+	print_section(out, cfg, SEC_LOGS, 0, NULL);
 	for (size_t i = 0; i < cfg->n_registries; i++)
 		print_section(out, cfg, SEC_REGISTRY, i, cfg->registries[i].name);
 	for (size_t i = 0; i < cfg->n_trusts; i++)
@@ -890,7 +925,7 @@ void config_print(const struct berth_config *cfg, FILE *out)
 void config_print_defaults(FILE *out)
 {
 	static const char *const headers[SEC_COUNT] = {
-		"[daemon]", "[init]", "[store]", "# [registry \"HOST:PORT\"]  (one section per registry)",
+		"[daemon]", "[init]", "[store]", "[logs]", "# [registry \"HOST:PORT\"]  (one section per registry)",
 		"# [trust \"PREFIX\"]  (one section per image name prefix)",
 	};
 

@@ -14,7 +14,6 @@ struct cfg_daemon {
 	char *run_dir;
 	char *log_level;
 	char *network;
-	uint64_t log_size;      /* bytes */
 	char *apps_dir;
 	char *compose_file;
 	char *default_registry;
@@ -57,11 +56,17 @@ struct cfg_store {
 	bool keep_layer_blobs;
 };
 
+struct cfg_logs {
+	uint64_t max_size;      /* bytes kept per container, both files together */
+	bool persist;           /* on flash (<data-root>/logs) instead of RAM (<run-dir>/logs) */
+};
+
 struct berth_config {
 	char *path;             /* file it was loaded from, NULL for defaults only */
 	struct cfg_daemon daemon;
 	struct cfg_init init;
 	struct cfg_store store;
+	struct cfg_logs logs;
 	struct cfg_registry *registries;
 	size_t n_registries;
 	struct cfg_trust *trusts;
@@ -78,7 +83,7 @@ enum cfg_type {
 };
 
 struct cfg_key {
-	const char *section;    /* "daemon", "init", "registry", "trust" */
+	const char *section;    /* "daemon", "init", "store", "logs", "registry", "trust" */
 	const char *key;
 	enum cfg_type type;
 	const char *def;        /* default as written in the file; NULL: unset */

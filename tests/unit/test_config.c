@@ -110,6 +110,8 @@ static void assert_config_equal(const struct berth_config *a, const struct berth
 {
 	assert_section_equal("daemon", &a->daemon, &b->daemon, NULL);
 	assert_section_equal("init", &a->init, &b->init, NULL);
+	assert_section_equal("store", &a->store, &b->store, NULL);
+	assert_section_equal("logs", &a->logs, &b->logs, NULL);
 	assert_int_equal(a->n_registries, b->n_registries);
 	for (size_t i = 0; i < a->n_registries; i++) {
 		assert_string_equal(a->registries[i].name, b->registries[i].name);
@@ -184,7 +186,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.daemon.run_dir, "/run/berth");
 	assert_string_equal(cfg.daemon.log_level, "warn");
 	assert_string_equal(cfg.daemon.network, "host");
-	assert_int_equal(cfg.daemon.log_size, 1024 * 1024);
+	assert_int_equal(cfg.logs.max_size, 1024 * 1024);
+	assert_false(cfg.logs.persist);
 	assert_string_equal(cfg.daemon.apps_dir, "/etc/berth/apps");
 	assert_string_equal(cfg.daemon.compose_file, "/etc/berth/compose.yaml");
 	assert_string_equal(cfg.daemon.default_registry, "docker.io");
@@ -249,7 +252,7 @@ static void test_every_key(void **state)
 	assert_string_equal(cfg.daemon.run_dir, "/run/b");
 	assert_string_equal(cfg.daemon.log_level, "debug");
 	assert_string_equal(cfg.daemon.network, "none");
-	assert_int_equal(cfg.daemon.log_size, 256 * 1024);
+	assert_int_equal(cfg.logs.max_size, 256 * 1024); /* the old name still works */
 	assert_string_equal(cfg.daemon.apps_dir, "/data/apps");
 	assert_string_equal(cfg.daemon.compose_file, "/data/compose.yaml");
 	assert_string_equal(cfg.daemon.default_registry, "registry.local:5000");
@@ -323,9 +326,14 @@ static void test_size_values(void **state)
 
 		assert_int_equal(parse_size(sizes[i].text, &v), 0);
 		assert_int_equal(v, sizes[i].want);
-		snprintf(text, sizeof(text), "[daemon]\nlog-size = %s\n", sizes[i].text);
+		/* Through the one unconstrained size key, whose floor is 8K. */
+		snprintf(text, sizeof(text), "[logs]\nmax-size = %s\n", sizes[i].text);
+		if (sizes[i].want < 8192) {
+			load_err(text, "t.conf:2: bad value", "must be at least 8K");
+			continue;
+		}
 		load_ok(&cfg, text);
-		assert_int_equal(cfg.daemon.log_size, sizes[i].want);
+		assert_int_equal(cfg.logs.max_size, sizes[i].want);
 		config_free(&cfg);
 	}
 }
@@ -444,7 +452,7 @@ static void test_crlf_bom_and_no_final_newline(void **state)
 	(void) state;
 	load_ok(&cfg, "\xEF\xBB\xBF[daemon]\r\nnetwork = none\r\nlog-size = 2M\r\n\r\n[init]\r\nhostname = b1");
 	assert_string_equal(cfg.daemon.network, "none");
-	assert_int_equal(cfg.daemon.log_size, 2u << 20);
+	assert_int_equal(cfg.logs.max_size, 2u << 20);
 	assert_string_equal(cfg.init.hostname, "b1");
 	config_free(&cfg);
 
@@ -670,6 +678,23 @@ static void test_bad_values(void **state)
 	load_err("[init]\ndata-fstype = \"\"\n", "t.conf:2: bad value '' for 'data-fstype'", "must not be empty");
 }
 
+static void test_log_size_alias(void **state)
+{
+	struct berth_config cfg;
+
+	(void) state;
+	load_ok(&cfg, "[logs]\nmax-size = 64k\npersist = yes\n");
+	assert_int_equal(cfg.logs.max_size, 64 * 1024);
+	assert_true(cfg.logs.persist);
+	config_free(&cfg);
+	/* The old [daemon] name and the new one together: which one wins would be a guess. */
+	load_err("[logs]\nmax-size = 64k\n[daemon]\nlog-size = 32k\n",
+		 "t.conf:4: 'log-size' in [daemon] is the old name of 'max-size' in [logs]",
+		 "keep only [logs] max-size");
+	load_err("[logs]\nmax-size = 1k\n", "t.conf:2: bad value '1k' for 'max-size' in [logs]: must be at least 8K");
+	load_err("[logs]\npersist = maybe\n", "t.conf:2: bad value 'maybe' for 'persist' in [logs]");
+}
+
 static void test_long_line(void **state)
 {
 	static char text[9000];
@@ -860,7 +885,7 @@ static void test_print_round_trip(void **state)
 		"[daemon]\n"
 		"log-level = debug\n"
 		"network = none\n"
-		"log-size = 1536\n"          /* not a whole KiB */
+		"log-size = 10000\n"         /* not a whole KiB */
 		"default-registry = reg.lan:5000\n"
 		"[init]\n"
 		"data-device = /dev/sda3\n"
@@ -892,11 +917,11 @@ static void test_print_round_trip(void **state)
 
 	/* Other sizes and durations print in their largest whole unit and load back. */
 	{
-		static const char *const sizes[] = { "0", "1", "1023", "1k", "1025", "3M", "5G", "7T", "1024T" };
+		static const char *const sizes[] = { "8k", "8193", "9000", "1023k", "1025k", "3M", "5G", "7T", "1024T" };
 		static const char *const durs[] = { "0", "1ms", "999ms", "1s", "61s", "1m", "90m", "1h", "48h" };
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			char in[128];
-			snprintf(in, sizeof(in), "[daemon]\nlog-size = %s\n[init]\nwatchdog-timeout = %s\n",
+			snprintf(in, sizeof(in), "[logs]\nmax-size = %s\n[init]\nwatchdog-timeout = %s\n",
 				 sizes[i], durs[i]);
 			config_free(&cfg);
 			load_ok(&cfg, in);
@@ -993,6 +1018,7 @@ int main(void)
 		cmocka_unit_test(test_line_errors),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_log_size_alias),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_several_errors_each_with_its_line),
 		cmocka_unit_test(test_error_list_is_capped),
