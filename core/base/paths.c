@@ -221,6 +221,11 @@ int paths_socket(char *buf, size_t size)
 	return fmt(buf, size, "%s/berth.sock", run_dir);
 }
 
+int paths_logs_dir(char *buf, size_t size, int persist)
+{
+	return fmt(buf, size, "%s/logs", persist ? root_dir : run_dir);
+}
+
 int paths_layer_mount(char *buf, size_t size, const char *chainid)
 {
 	if (component(chainid) < 0)

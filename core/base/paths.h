@@ -39,6 +39,8 @@ int paths_refs_lock(char *buf, size_t size);                   /* refs.lock */
 int paths_gc_lock(char *buf, size_t size);                     /* gc.lock */
 int paths_socket(char *buf, size_t size);                      /* <run>/berth.sock */
 int paths_layer_mount(char *buf, size_t size, const char *chainid); /* <run>/layers/<chainid> */
+/* Container logs: <run>/logs (RAM), or <root>/logs when `persist` ([logs] persist = yes). */
+int paths_logs_dir(char *buf, size_t size, int persist);
 
 /* A path component from outside (an id, a name, a digest hex) must be one component:
  * non-empty, no '/', not "." or "..", no NUL; at most 255 bytes. */
