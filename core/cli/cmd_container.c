@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "runtime/record.h"
+#include "supervisor/logs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,7 @@ static int sub_prune(struct cli_ctx *ctx, int argc, char **argv)
 			printf("Deleted Containers:\n");
 			header = true;
 		}
+		logs_forget(rm.id);
 		puts(rm.id);
 		total += rm.size;
 	}

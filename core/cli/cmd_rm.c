@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "runtime/record.h"
+#include "supervisor/logs.h"
 
 #include <stdio.h>
 
@@ -42,13 +43,15 @@ int cmd_rm(struct cli_ctx *ctx, int argc, char **argv)
 		return berr_report(err);
 	}
 	for (int i = a.i; i < argc; i++) {
-		if (rec_remove(argv[i], flags, NULL, &err) < 0) {
+		struct rec_removed rm;
+		if (rec_remove(argv[i], flags, &rm, &err) < 0) {
 			int st = berr_report(err);
 			err = NULL;
 			if (ret == EXIT_OK || st == EXIT_BERTH)
 				ret = st;
 			continue;
 		}
+		logs_forget(rm.id);
 		/* The name as given, as Docker prints it. */
 		puts(argv[i]);
 	}

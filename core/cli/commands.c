@@ -27,6 +27,8 @@ const struct command commands[] = {
 	{ "load", cmd_load, "berth load [OPTIONS]",
 	  "Load images from an OCI layout or docker save tar, or STDIN", cmd_load_opts,
 	  CMD_CONFIG },
+	{ "logs", cmd_logs, "berth logs [OPTIONS] CONTAINER", "Fetch the logs of a container",
+	  cmd_logs_opts, CMD_CONFIG },
 	{ "pull", cmd_pull, "berth pull [OPTIONS] NAME[:TAG|@DIGEST]",
 	  "Download an image from a registry", cmd_pull_opts, CMD_CONFIG },
 	{ "push", cmd_push, "berth push [OPTIONS] NAME[:TAG]",

@@ -301,6 +301,15 @@ void logs_remove(const char *dir, const char *id)
 			log_warn("remove `%s`: %s", path, strerror(errno));
 }
 
+void logs_forget(const char *id)
+{
+	char dir[PATH_MAX];
+
+	for (int persist = 0; persist < 2; persist++)
+		if (paths_logs_dir(dir, sizeof(dir), persist) == 0)
+			logs_remove(dir, id);
+}
+
 int logs_parse_line(const char *line, size_t len, struct log_entry *out)
 {
 	const char *sp = memchr(line, ' ', len < LOG_TS_MAX ? len : LOG_TS_MAX);

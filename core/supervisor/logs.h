@@ -45,6 +45,8 @@ int logs_dir(const struct berth_config *cfg, char *buf, size_t size);
 int logs_file(char *buf, size_t size, const char *dir, const char *id, bool old);
 /* Remove a container's log files (on `rm`). Missing files are fine. */
 void logs_remove(const char *dir, const char *id);
+/* logs_remove in both places logs may be (RAM and flash: `persist` may have changed since). */
+void logs_forget(const char *id);
 
 /* One stored line, as logs_parse_line finds it in a file's bytes (pointers into them). */
 struct log_entry {
