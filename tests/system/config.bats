@@ -64,7 +64,9 @@ teardown() { berth_teardown; }
 	CONF
 	run "$BERTH" config
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"log-size = 256K"* ]]
+	# The old `[daemon] log-size` is read as `[logs] max-size`.
+	[[ "$output" == *$'[logs]\nmax-size = 256K'* ]]
+	[[ "$output" != *"log-size"* ]]
 	[[ "$output" == *'[registry "reg.example:5000"]'* ]]
 	[[ "$output" == *"username = fleet"* ]]
 	[[ "$output" != *"s3cret"* ]]
@@ -78,7 +80,7 @@ teardown() { berth_teardown; }
 @test "berth config --defaults documents every key and loads back as a config" {
 	run "$BERTH" config --defaults
 	[ "$status" -eq 0 ]
-	for k in data-root run-dir log-level network log-size apps-dir data-device hostname \
+	for k in data-root run-dir log-level network max-size persist apps-dir data-device hostname \
 		watchdog-device username password ca-file insecure mirror public-key policy; do
 		[[ "$output" == *"$k ="* ]]
 	done
