@@ -14,6 +14,8 @@ const struct command commands[] = {
 	  "Manage containers: ls, ps, rm, inspect, prune", NULL, CMD_CONFIG },
 	{ "create", cmd_create, "berth create [OPTIONS] IMAGE [COMMAND] [ARG...]",
 	  "Create a new container from an image (`berth start -a` runs it)", cmd_run_opts, CMD_CONFIG },
+	{ "exec", cmd_exec, "berth exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+	  "Execute a command in a running container", cmd_exec_opts, CMD_CONFIG },
 	{ "halt", cmd_power, "berth halt [OPTIONS]", "Stop the apps and halt the board (via PID 1)",
 	  cmd_power_opts, 0 },
 	{ "image", cmd_image, "berth image COMMAND",
