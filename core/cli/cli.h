@@ -68,6 +68,16 @@ int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_run_opts[];
 int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_start(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_daemon(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_daemon_opts[];
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_status_opts[];
+int cmd_stop(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_stop_opts[];
+int cmd_restart(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_restart_opts[];
+int cmd_kill(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_kill_opts[];
 extern const struct cli_opt cmd_start_opts[];
 /* cmd_run.c: `run` is `create` then `start -a`. run_main parses run's options and creates the
  * container, then (do_start) runs it in the foreground or (create) prints its id; the exit

@@ -1,6 +1,7 @@
 /* `berth rm` (`berth container rm`): remove container records, killing running ones with -f
  * and taking their anonymous volumes along with -v. Named volumes always stay. */
 #include "cli.h"
+#include "client.h"
 #include "base/err.h"
 #include "base/util.h"
 #include "runtime/record.h"
@@ -43,6 +44,18 @@ int cmd_rm(struct cli_ctx *ctx, int argc, char **argv)
 		return berr_report(err);
 	}
 	for (int i = a.i; i < argc; i++) {
+		json_t *reply = NULL;
+		bool handled;
+		/* A container the supervisor runs is stopped (and forgotten) by it first. */
+		if (client_try(json_pack("{s:s, s:s, s:b}", "cmd", "rm", "name", argv[i], "force",
+					 (flags & REC_RM_FORCE) != 0), &reply, &handled, &err) < 0) {
+			int st = berr_report(err);
+			err = NULL;
+			if (ret == EXIT_OK || st == EXIT_BERTH)
+				ret = st;
+			continue;
+		}
+		json_decref(reply);
 		struct rec_removed rm;
 		if (rec_remove(argv[i], flags, &rm, &err) < 0) {
 			int st = berr_report(err);

@@ -1,6 +1,8 @@
-/* `berth start -a`: run a created (or exited) container in the foreground, the second half of
- * `berth run`. Detached start needs the supervisor, which owns background containers. */
+/* `berth start`: hand created or exited containers to the supervisor, which runs them in the
+ * background; `berth start -a` runs one in the foreground instead, the second half of
+ * `berth run`. */
 #include "cli.h"
+#include "client.h"
 #include "base/err.h"
 #include "runtime/record.h"
 
@@ -40,13 +42,24 @@ int cmd_start(struct cli_ctx *ctx, int argc, char **argv)
 		berr_usage(&err, "`berth start` requires a CONTAINER");
 		return berr_report(err);
 	}
-	if (a.i + 1 < argc) {
-		berr_usage(&err, "`berth start` runs one container in the foreground: give one CONTAINER");
-		return berr_report(err);
-	}
 	if (!attach && !interactive) {
-		berr_make(&err, 0, "a detached start needs the supervisor, which this berth does not "
-			  "have yet: use `berth start -a %s`", argv[a.i]);
+		ret = EXIT_OK;
+		for (int i = a.i; i < argc; i++) {
+			json_t *reply = NULL;
+			if (client_call(json_pack("{s:s, s:s}", "cmd", "start", "name", argv[i]), &reply, &err) < 0) {
+				int st = berr_report(err);
+				err = NULL;
+				if (ret == EXIT_OK || st == EXIT_BERTH)
+					ret = st;
+				continue;
+			}
+			json_decref(reply);
+			puts(argv[i]);
+		}
+		return ret;
+	}
+	if (a.i + 1 < argc) {
+		berr_usage(&err, "`berth start -a` runs one container in the foreground: give one CONTAINER");
 		return berr_report(err);
 	}
 	if (rec_find(argv[a.i], &rec, &err) < 0)

@@ -2,12 +2,15 @@
  * peer cannot hold the supervisor's loop. */
 #include "ctl.h"
 #include "base/err.h"
+#include "base/signame.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,7 +118,7 @@ int ctl_write(int fd, const json_t *msg, int timeout_ms, struct berr **err)
 			ret = berr_make(err, errno, "control message: write");
 			break;
 		}
-		n = write(fd, text + off, len - off);
+		n = send(fd, text + off, len - off, MSG_NOSIGNAL); /* a peer gone is an error, not a signal */
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -132,4 +135,45 @@ const char *ctl_str(const json_t *req, const char *key)
 {
 	json_t *v = json_object_get(req, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int ctl_request(const json_t *msg, struct ctl_req *out, struct berr **err)
+{
+	static const char *const names[] = { "status", "start", "stop", "restart", "kill", "rm" };
+	const char *cmd = ctl_str(msg, "cmd");
+	json_t *v;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->signal = SIGKILL;
+	out->timeout = -1;
+	if (cmd == NULL)
+		return berr_make(err, 0, "control message: no \"cmd\" string");
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(cmd, names[i]) == 0)
+			break;
+	if (i == ARRAY_SIZE(names))
+		return berr_make(err, 0, "control message: unknown \"cmd\" `%.64s`", cmd);
+	out->cmd = (enum ctl_cmd) i;
+	/* "ps" was status's first name: clients ask "status" */
+	if (out->cmd == CTL_STATUS)
+		return 0;
+	out->name = ctl_str(msg, "name");
+	if (out->name == NULL || *out->name == '\0' || strlen(out->name) > 200)
+		return berr_make(err, 0, "control message: \"%s\" needs a \"name\" string (1 to 200 bytes)", cmd);
+	if ((v = json_object_get(msg, "signal")) != NULL) {
+		if (!json_is_string(v) || (out->signal = sig_parse(json_string_value(v))) < 0)
+			return berr_make(err, 0, "control message: \"signal\" is not a signal name or number");
+	}
+	if ((v = json_object_get(msg, "timeout")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
+			return berr_make(err, 0, "control message: \"timeout\" must be seconds from 0 to 1000000");
+		out->timeout = (int) json_integer_value(v);
+	}
+	if ((v = json_object_get(msg, "force")) != NULL) {
+		if (!json_is_boolean(v))
+			return berr_make(err, 0, "control message: \"force\" must be true or false");
+		out->force = json_is_true(v);
+	}
+	return 0;
 }
