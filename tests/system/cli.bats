@@ -119,12 +119,12 @@ assert "libarchive" in d["libraries"] and "mbedtls" in d["libraries"], d
 }
 
 @test "BERTH_CONFIG and --config choose the config file" {
-	printf '[daemon]\nlog-size = 4M\n' >"$TMP/a.conf"
-	printf '[daemon]\nlog-size = 8M\n' >"$TMP/b.conf"
+	printf '[logs]\nmax-size = 4M\n' >"$TMP/a.conf"
+	printf '[logs]\nmax-size = 8M\n' >"$TMP/b.conf"
 	BERTH_CONFIG=$TMP/a.conf run "$BERTH" config
-	[[ "$output" == *"log-size = 4M"* ]]
+	[[ "$output" == *"max-size = 4M"* ]]
 	BERTH_CONFIG=$TMP/a.conf run "$BERTH" --config "$TMP/b.conf" config
-	[[ "$output" == *"log-size = 8M"* ]]
+	[[ "$output" == *"max-size = 8M"* ]]
 }
 
 @test "output has no colour escapes when stdout is not a terminal" {
