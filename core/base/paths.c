@@ -216,6 +216,11 @@ int paths_gc_lock(char *buf, size_t size)
 	return fmt(buf, size, "%s/gc.lock", root_dir);
 }
 
+int paths_auth_file(char *buf, size_t size)
+{
+	return fmt(buf, size, "%s/auth.json", root_dir);
+}
+
 int paths_socket(char *buf, size_t size)
 {
 	return fmt(buf, size, "%s/berth.sock", run_dir);

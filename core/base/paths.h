@@ -37,6 +37,7 @@ int paths_partial(char *buf, size_t size, const char *hex);   /* tmp/<hex>.parti
 int paths_tmp_file(char *buf, size_t size, const char *name); /* tmp/<name> */
 int paths_refs_lock(char *buf, size_t size);                   /* refs.lock */
 int paths_gc_lock(char *buf, size_t size);                     /* gc.lock */
+int paths_auth_file(char *buf, size_t size);                   /* auth.json (berth login) */
 int paths_socket(char *buf, size_t size);                      /* <run>/berth.sock */
 int paths_layer_mount(char *buf, size_t size, const char *chainid); /* <run>/layers/<chainid> */
 /* Container logs: <run>/logs (RAM), or <root>/logs when `persist` ([logs] persist = yes). */

@@ -3,6 +3,7 @@
 #include "registry/auth.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "registry/creds.h"
 #include "registry/http.h"
 
 /* ---- WWW-Authenticate ---- */
@@ -342,6 +344,7 @@ struct auth_session {
 	struct http_client *http;       /* not owned */
 	char *registry;
 	char *user, *password;
+	char source[PATH_MAX + 64];     /* where user and password came from, for messages */
 	char *basic;                    /* "Basic ..." once a Basic challenge was seen */
 	struct cached_token tokens[TOKEN_CACHE];
 	size_t next_slot;
@@ -361,17 +364,36 @@ int auth_session_new(struct http_client *http, const struct berth_config *cfg,
 	struct auth_session *s = xcalloc(1, sizeof(*s));
 	const struct cfg_registry *r = cfg ? config_find_registry(cfg, registry) : NULL;
 
+	_cleanup_free_ char *user = NULL, *password = NULL;
+
 	s->http = http;
 	s->registry = xstrdup(registry);
-	if (r && r->username)
+	/* berth.conf first, then `berth login`'s file, then Docker's config.json. */
+	if (r && r->username) {
 		auth_session_set_credentials(s, r->username, r->password);
+		snprintf(s->source, sizeof(s->source), "[registry \"%s\"] in berth.conf", registry);
+	} else {
+		char source[sizeof(s->source)];
+		int found = creds_lookup(cfg, registry, &user, &password, source, sizeof(source),
+					 err);
+		if (found < 0) {
+			auth_session_free(s);
+			return berr_wrap(err, "credentials for registry `%s`", registry);
+		}
+		if (found) {
+			auth_session_set_credentials(s, user, password);
+			snprintf(s->source, sizeof(s->source), "%s", source);
+		}
+		if (password)
+			explicit_bzero(password, strlen(password));
+	}
 	*out = s;
-	(void) err;
 	return 0;
 }
 
 void auth_session_set_credentials(struct auth_session *s, const char *user, const char *password)
 {
+	snprintf(s->source, sizeof(s->source), "the credentials given");
 	free(s->user);
 	free(s->password);
 	free(s->basic);
@@ -453,12 +475,12 @@ static int fetch_token(struct auth_session *s, const struct auth_challenge *ch, 
 		http_response_free(r);
 		if (s->user)
 			return berr_usage(err, "token server `%s` refused user `%s` (HTTP 401/403) for "
-					  "registry `%s`: check the username and password in "
-					  "[registry \"%s\"] in berth.conf", ch->realm, s->user,
-					  s->registry, s->registry);
-		return berr_usage(err, "token server `%s` wants credentials for registry `%s`: set "
-				  "`username` and `password` in [registry \"%s\"] in berth.conf",
-				  ch->realm, s->registry, s->registry);
+					  "registry `%s`: check the username and password in %s",
+					  ch->realm, s->user, s->registry, s->source);
+		return berr_usage(err, "token server `%s` wants credentials for registry `%s`: run "
+				  "`berth login %s`, or set `username` and `password` in "
+				  "[registry \"%s\"] in berth.conf", ch->realm, s->registry,
+				  s->registry, s->registry);
 	}
 	if (r->status != 200) {
 		http_status_error(r, err);
@@ -513,21 +535,23 @@ static int answer_challenge(struct auth_session *s, struct http_response *r, con
 					  s->user, bearer->error[0] ? ": " : "", bearer->error,
 					  scope ? scope : "the repository");
 		if (retried)
-			return berr_usage(err, "registry `%s` refused anonymous access%s%s: "
-					  "set `username` and `password` in [registry \"%s\"] in "
-					  "berth.conf", s->registry, scope ? " to " : "",
-					  scope ? scope : "", s->registry);
+			return berr_usage(err, "registry `%s` refused anonymous access%s%s: run "
+					  "`berth login %s`, or set `username` and `password` in "
+					  "[registry \"%s\"] in berth.conf", s->registry,
+					  scope ? " to " : "", scope ? scope : "", s->registry,
+					  s->registry);
 		return fetch_token(s, bearer, scope, err);
 	}
 	if (basic) {
 		if (s->user == NULL)
 			return berr_usage(err, "registry `%s` requires a user name and password: "
-					  "set `username` and `password` in [registry \"%s\"] in "
-					  "berth.conf", s->registry, s->registry);
+					  "run `berth login %s`, or set `username` and `password` in "
+					  "[registry \"%s\"] in berth.conf", s->registry, s->registry,
+					  s->registry);
 		if (retried || s->basic)
 			return berr_usage(err, "registry `%s` refused user `%s` (HTTP 401): check "
-					  "the username and password in [registry \"%s\"] in "
-					  "berth.conf", s->registry, s->user, s->registry);
+					  "the username and password in %s", s->registry, s->user,
+					  s->source);
 		return auth_basic_value(s->user, s->password, &s->basic, err);
 	}
 	return berr_make(err, 0, "registry `%s` answered 401 without a Basic or Bearer challenge",

@@ -66,6 +66,37 @@ int reg_client_new(const struct berth_config *cfg, const struct ref *image,
 	return 0;
 }
 
+int reg_login_check(const struct berth_config *cfg, const char *registry, const char *user,
+		    const char *password, struct berr **err)
+{
+	struct http_client_opts ho = { .cfg = cfg };
+	struct http_client *http = NULL;
+	struct auth_session *auth = NULL;
+	struct http_response *r = NULL;
+	_cleanup_free_ char *url = xasprintf("https://%s/v2/",
+					     strcmp(registry, REF_DEFAULT_REGISTRY) == 0
+						     ? "registry-1.docker.io" : registry);
+	struct http_request req = { .method = "GET", .url = url, .max_redirects = -1 };
+	int ret = -1;
+
+	if (http_client_new(&ho, &http, err) < 0 ||
+	    auth_session_new(http, cfg, registry, &auth, err) < 0)
+		goto out;
+	auth_session_set_credentials(auth, user, password);
+	if (auth_send(auth, NULL, &req, &r, err) < 0)
+		goto out;
+	if (r->status != 200) {
+		http_status_error(r, err);
+		goto out;
+	}
+	ret = 0;
+out:
+	http_response_free(r);
+	auth_session_free(auth);
+	http_client_free(http);
+	return ret;
+}
+
 void reg_client_free(struct reg_client *c)
 {
 	if (c == NULL)

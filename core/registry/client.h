@@ -32,6 +32,11 @@ int reg_client_new(const struct berth_config *cfg, const struct ref *image,
 		   struct reg_client **out, struct berr **err);
 void reg_client_free(struct reg_client *c);
 
+/* GET /v2/ of `registry` ("host[:port]") with these credentials, as `berth login` checks
+ * them before saving: 0 if the registry accepts them. */
+int reg_login_check(const struct berth_config *cfg, const char *registry, const char *user,
+		    const char *password, struct berr **err);
+
 /* GET /v2/<name>/manifests/<reference> with Accept listing the OCI and Docker manifest and
  * index types. Returns 1 with the body (malloc'd, NUL-terminated), its Content-Type
  * (malloc'd, may be NULL) and its digest; 0 if the registry says 404 and `missing_ok`; -1 on
