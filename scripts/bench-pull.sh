@@ -4,20 +4,22 @@
 # `berth pull` (download, verify, convert to squashfs) versus `skopeo copy` to an OCI layout
 # plus `umoci unpack`, what a crun user must do. Prints wall time, CPU time, peak RSS and the
 # bytes left on flash for each, and berth/peer ratios. Timings vary by machine: compare ratios.
-# Usage: scripts/bench-pull.sh [-r RUNS] [-m RANDOM_MB] [DIR...]
+# Usage: scripts/bench-pull.sh [-r RUNS] [-m RANDOM_MB] [-l LEVEL] [DIR...]
 #   the image is busybox, a layer of RANDOM_MB (default 25) MiB of random data, and one layer
-#   per DIR (relative to /; default usr/include usr/share/doc)
+#   per DIR (relative to /; default usr/include usr/share/doc); LEVEL is berth's
+#   [store] compression-level (default: zstd 15)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-$top/build}
 BERTH=${BERTH:-$O/berth}
-runs=1 rand_mb=25
-while getopts r:m: opt; do
+runs=1 rand_mb=25 level=default
+while getopts r:m:l: opt; do
 	case $opt in
 	r) runs=$OPTARG ;;
 	m) rand_mb=$OPTARG ;;
-	*) sed -n 's/^# \{0,1\}//; 2,9p' "$0"; exit 2 ;;
+	l) level=$OPTARG ;;
+	*) sed -n 's/^# \{0,1\}//; 2,11p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -62,10 +64,12 @@ rm -rf "$work/src" "$work/app.tar"
 blob_mb=$(skopeo inspect --cert-dir "$work/certs" --creds "$REG_USER:$REG_PASS" --raw \
 	"docker://$REG_HOSTPORT/bench:1" |
 	"$REG_PY" -c 'import json,sys; m=json.load(sys.stdin); print("%d layers, %.1f" % (len(m["layers"]), sum(l["size"] for l in m["layers"]) / 1048576))')
-echo "image: busybox + ${rand_mb} MiB random + ${dirs[*]}: $blob_mb MiB compressed; best of $runs"
+echo "image: busybox + ${rand_mb} MiB random + ${dirs[*]}: $blob_mb MiB compressed"
+echo "berth: zstd squashfs, compression-level $level; best of $runs"
 
 printf '[registry "%s"]\nusername = %s\npassword = %s\nca-file = %s\n' "$REG_HOSTPORT" \
 	"$REG_USER" "$REG_PASS" "$REG_CA" >"$work/berth.conf"
+printf '[store]\ncompression = zstd\ncompression-level = %s\n' "$level" >>"$work/berth.conf"
 
 # run NAME CMD...: best wall time of $runs from an empty target; CPU (user+sys) and peak RSS
 # of that run, and the bytes its result takes on disk.

@@ -34,6 +34,7 @@ static const char *check_block_size(const char *v);
 static const char *check_default_registry(const char *v);
 static const char *check_chunk_size(const char *v);
 static const char *check_log_size(const char *v);
+static const char *check_compression_level(const char *v);
 
 #define D(f) offsetof(struct cfg_daemon, f)
 #define I(f) offsetof(struct cfg_init, f)
@@ -85,6 +86,8 @@ const struct cfg_key cfg_keys[] = {
 	  "squashfs files, or dirs (kernels without squashfs)." },
 	{ "store", "compression", CFG_ENUM, "zstd", "zstd|gzip", NULL, S(compression),
 	  "squashfs compressor; gzip for kernels before 4.14." },
+	{ "store", "compression-level", CFG_STRING, "default", NULL, check_compression_level,
+	  S(compression_level), "1-9 for gzip, 1-22 for zstd; lower pulls faster, files bigger." },
 	{ "store", "block-size", CFG_SIZE, "128K", NULL, check_block_size, S(block_size),
 	  "squashfs block size: a power of two from 4K to 1M." },
 	{ "store", "keep-layer-blobs", CFG_BOOL, "yes", NULL, NULL, S(keep_layer_blobs),
@@ -280,6 +283,19 @@ static const char *check_block_size(const char *v)
 
 	if (parse_size(v, &n) < 0 || n < 4096 || n > (1u << 20) || (n & (n - 1)) != 0)
 		return "must be a power of two from 4K to 1M";
+	return NULL;
+}
+
+static const char *check_compression_level(const char *v)
+{
+	char *end;
+	long n;
+
+	if (strcmp(v, "default") == 0)
+		return NULL;
+	n = strtol(v, &end, 10);
+	if (!isdigit((unsigned char) *v) || *end || n < 1 || n > 22)
+		return "must be `default` or a number from 1 to 22 (gzip stops at 9)";
 	return NULL;
 }
 

@@ -52,6 +52,7 @@ struct cfg_init {
 struct cfg_store {
 	char *layer_format;     /* "auto", "squashfs" or "dir" */
 	char *compression;      /* "zstd" or "gzip" */
+	char *compression_level; /* "default", or 1-9 (gzip), 1-22 (zstd) */
 	uint64_t block_size;    /* bytes */
 	bool keep_layer_blobs;
 };

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,6 +58,12 @@ int cli_store_options(const struct berth_config *cfg, enum layer_format *format,
 		else
 			return berr_usage(err, "[store] compression = zstd, but this berth is built "
 					  "without CONFIG_SQUASHFS_ZSTD; use gzip");
+	}
+	if (s->compression_level && strcmp(s->compression_level, "default") != 0) {
+		opt->level = atoi(s->compression_level);
+		if (opt->comp == SQFS_COMP_GZIP && opt->level > 9)
+			return berr_usage(err, "[store] compression-level = %d, but gzip's levels go "
+					  "from 1 to 9", opt->level);
 	}
 	opt->block_size = (uint32_t) s->block_size;
 	return 0;
