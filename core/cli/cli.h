@@ -97,6 +97,8 @@ int cmd_container_inspect(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_keygen(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_exec(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_stats_opts[];
 extern const struct cli_opt cmd_exec_opts[];
 extern const struct cli_opt cmd_logs_opts[];
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);

@@ -59,6 +59,8 @@ const struct command commands[] = {
 	  CMD_CONFIG },
 	{ "start", cmd_start, "berth start [OPTIONS] CONTAINER [CONTAINER...]",
 	  "Start containers (under the supervisor; -a: in the foreground)", cmd_start_opts, CMD_CONFIG },
+	{ "stats", cmd_stats, "berth stats [OPTIONS] [CONTAINER...]",
+	  "Display a live stream of container(s) resource usage statistics", cmd_stats_opts, CMD_CONFIG },
 	{ "store", cmd_store, "berth store verify [OPTIONS]",
 	  "Verify the image store on flash, and repair it", cmd_store_opts, CMD_CONFIG },
 	{ "system", cmd_system, "berth system df [OPTIONS]", "Show flash usage", cmd_system_opts,

@@ -369,6 +369,7 @@ int cg_stats(const struct cg_handle *h, struct cg_stats *st, struct berr **err)
 {
 	st->memory_current = st->memory_peak = st->memory_limit = -1;
 	st->cpu_usage_ns = st->pids_current = st->pids_max = st->oom_kills = -1;
+	st->memory_inactive_file = -1;
 	if (!usable(h))
 		return 0;
 	return h->sys->ops->stats(h, st, err);

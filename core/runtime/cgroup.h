@@ -93,6 +93,9 @@ struct cg_stats {
 	int64_t pids_current;
 	int64_t pids_max;        /* -1 also when unlimited */
 	int64_t oom_kills;
+	int64_t memory_inactive_file; /* bytes of page cache the kernel can drop (v1
+				       * total_inactive_file, v2 inactive_file): `stats` leaves it
+				       * out of the usage, as Docker does */
 };
 
 /* Descriptors a child opens nothing with: it writes "0" to each cgroup.procs fd to join

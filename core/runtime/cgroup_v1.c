@@ -287,7 +287,7 @@ fail:
 
 static int v1_stats(const struct cg_handle *h, struct cg_stats *st, struct berr **err)
 {
-	char dir[CG_PATH_MAX], text[512];
+	char dir[CG_PATH_MAX], text[512], stat[8192];
 	int64_t v;
 
 	if (ctrl_dir(h, CG_MEMORY, dir, sizeof(dir)) == 0) {
@@ -300,6 +300,9 @@ static int v1_stats(const struct cg_handle *h, struct cg_stats *st, struct berr 
 		if (cg_read(dir, "memory.oom_control", text, sizeof(text)) == 0 &&
 		    cg_keyed_get(text, "oom_kill", &v) == 0)
 			st->oom_kills = v;
+		if (cg_read(dir, "memory.stat", stat, sizeof(stat)) == 0 &&
+		    cg_keyed_get(stat, "total_inactive_file", &v) == 0)
+			st->memory_inactive_file = v;
 	}
 	if (ctrl_dir(h, CG_CPUACCT, dir, sizeof(dir)) == 0 && cg_read_i64(dir, "cpuacct.usage", &v) == 0)
 		st->cpu_usage_ns = v;

@@ -216,7 +216,7 @@ static int v2_join_open(const struct cg_handle *h, struct cg_join *j, struct ber
 
 static int v2_stats(const struct cg_handle *h, struct cg_stats *st, struct berr **err)
 {
-	char dir[CG_PATH_MAX], text[1024];
+	char dir[CG_PATH_MAX], text[1024], stat[8192];
 	int64_t v;
 
 	if (leaf_dir(h, dir, sizeof(dir), err) < 0)
@@ -229,6 +229,8 @@ static int v2_stats(const struct cg_handle *h, struct cg_stats *st, struct berr 
 		st->memory_limit = v;
 	if (cg_read(dir, "memory.events", text, sizeof(text)) == 0 && cg_keyed_get(text, "oom_kill", &v) == 0)
 		st->oom_kills = v;
+	if (cg_read(dir, "memory.stat", stat, sizeof(stat)) == 0 && cg_keyed_get(stat, "inactive_file", &v) == 0)
+		st->memory_inactive_file = v;
 	if (cg_read(dir, "cpu.stat", text, sizeof(text)) == 0 && cg_keyed_get(text, "usage_usec", &v) == 0)
 		st->cpu_usage_ns = v * 1000;
 	if (cg_read_i64(dir, "pids.current", &v) == 0)

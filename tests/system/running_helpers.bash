@@ -34,18 +34,20 @@ require_app_image() {
 	[ -n "${APP_TAR:-}" ] || skip "umoci, skopeo or busybox-static is missing (scripts/deps.sh)"
 }
 
+declare -gA BG_PID
+
 # start_bg NAME RUN-ARGS...: `berth run --name NAME RUN-ARGS...` in the background; waits until
-# the container runs. Sets BG_PID (berth run's pid).
+# the container runs. BG_PID[NAME] is berth run's pid.
 start_bg() {
 	local name=$1
 	shift
 	"$BERTH" run --name "$name" "$@" >"$TMP/$name.out" 2>&1 &
-	BG_PID=$!
+	BG_PID[$name]=$!
 	for _ in $(seq 300); do
 		if [ "$(container_pid "$name")" -gt 0 ] 2>/dev/null; then
 			return 0
 		fi
-		kill -0 "$BG_PID" 2>/dev/null || break
+		kill -0 "${BG_PID[$name]}" 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "container $name did not start:"; cat "$TMP/$name.out"
@@ -65,11 +67,11 @@ container_id() {
 # Kill the container's first process and wait for `berth run` to clean up after it.
 stop_bg() {
 	local pid
-	[ -n "${BG_PID:-}" ] || return 0
+	[ -n "${BG_PID[$1]:-}" ] || return 0
 	pid=$(container_pid "$1")
 	[ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null
-	wait "$BG_PID" 2>/dev/null || true
-	BG_PID=
+	wait "${BG_PID[$1]}" 2>/dev/null || true
+	unset "BG_PID[$1]"
 }
 
 # After a test: nothing of this data root stays mounted, looped or in a cgroup.
