@@ -81,5 +81,14 @@ assert_nothing_left() {
 	for m in $(grep "$TMP" /proc/self/mountinfo | awk '{ print $5 }' | sort -r); do umount -l "$m" 2>/dev/null; done
 	[ "$leftovers" = 0 ] || { echo "mounts left behind: $leftovers"; return 1; }
 	[ -z "$(losetup -a | grep "$TMP")" ]
-	[ -z "$(find /sys/fs/cgroup -path '*/berth/*' -mindepth 1 -type d 2>/dev/null)" ]
+	# Only this test's containers: others may run tests meanwhile.
+	local d id
+	for d in "$BERTH_ROOT"/containers/*/; do
+		id=$(basename "$d")
+		[ ${#id} -eq 64 ] || continue
+		if [ -n "$(find /sys/fs/cgroup -path "*/berth/$id" -type d 2>/dev/null)" ]; then
+			echo "cgroup of $id left behind"
+			return 1
+		fi
+	done
 }
