@@ -4,6 +4,7 @@
 # supervisor feeds; the container records come from tests/tools/mkrecord.
 
 load helpers
+load app_image
 bats_require_minimum_version 1.5.0
 
 TOOLS=$BATS_TEST_DIRNAME/../../build/tools
@@ -12,6 +13,7 @@ LOGFEED=${LOGFEED:-$TOOLS/logfeed}
 
 setup_file() {
 	make -s -C "$BATS_TEST_DIRNAME/../.." build/tools/mkrecord build/tools/logfeed >&2
+	app_image_build
 }
 
 setup() {
@@ -27,6 +29,13 @@ teardown() {
 		[ -n "$pid" ] && [ "$pid" != 0 ] && kill -9 "$pid" 2>/dev/null || true
 	done
 	[ -z "${FOLLOWER:-}" ] || kill "$FOLLOWER" 2>/dev/null || true
+	if [ -n "${DAEMON:-}" ]; then
+		kill -TERM "$DAEMON" 2>/dev/null || true
+		wait "$DAEMON" || true
+		DAEMON=
+		app_teardown
+		return
+	fi
 	berth_teardown
 }
 
@@ -152,4 +161,37 @@ wait_for_line() {
 	run "$BERTH" rm web
 	[ "$status" -eq 0 ]
 	[ ! -e "$BERTH_ROOT/logs/$id.log" ]
+}
+
+@test "logs of a container the supervisor runs: both streams, -f until it stops, gone with rm" {
+	require_root
+	[ -n "${APP_TAR:-}" ] || skip "umoci, skopeo or busybox-static is missing (scripts/deps.sh)"
+	"$BERTH" load -q -i "$APP_TAR"
+	mkdir -p "$TMP/apps"
+	printf '[daemon]\napps-dir = %s\n' "$TMP/apps" >"$BERTH_CONFIG"
+	"$BERTH" daemon 2>"$TMP/daemon.log" &
+	DAEMON=$!
+	for _ in $(seq 100); do "$BERTH" status >/dev/null 2>&1 && break; sleep 0.1; done
+	"$BERTH" run -d --name talker --stop-timeout 1 --entrypoint sh app:1 \
+		-c 'echo out1; echo err1 >&2; exec sleep 1000' >/dev/null
+	for _ in $(seq 100); do
+		"$BERTH" logs talker 2>/dev/null | grep -qx out1 && break
+		sleep 0.1
+	done
+	run --separate-stderr "$BERTH" logs talker
+	[ "$status" -eq 0 ]
+	[ "$output" = out1 ]
+	[ "$stderr" = err1 ]
+	id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])' <<<"$("$BERTH" inspect talker)")
+	[ -f "$LOGS/$id.log" ]
+	"$BERTH" logs -f -t talker >"$TMP/out" 2>"$TMP/err" &
+	FOLLOWER=$!
+	wait_for_line "$TMP/err" "$(sed -n 's/ stderr err1$//p' "$LOGS/$id.log") err1"
+	# The container stops: the follower ends by itself.
+	"$BERTH" stop talker >/dev/null
+	wait "$FOLLOWER"
+	FOLLOWER=
+	[ "$(cut -d' ' -f2- "$TMP/out")" = out1 ]
+	"$BERTH" rm talker >/dev/null
+	[ ! -e "$LOGS/$id.log" ]
 }

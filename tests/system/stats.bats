@@ -5,7 +5,7 @@
 load running_helpers
 bats_require_minimum_version 1.5.0
 
-setup_file() { make_app_image; }
+setup_file() { app_image_build; }
 
 setup() {
 	require_app_image
