@@ -171,6 +171,7 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv)
 	o.no_new_privs = true;
 	o.stdio[0] = o.stdio[1] = o.stdio[2] = -1;
 	o.err_fd = -1;
+	o.target_start = r.st.pid_start;
 	if (detach) {
 		/* Nothing of berth's terminal stays with a detached command. */
 		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

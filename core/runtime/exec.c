@@ -4,6 +4,7 @@
 #include "exec.h"
 #include "caps.h"
 #include "cgroup.h"
+#include "record.h"
 #include "seccomp.h"
 #include "spec.h"
 #include "user.h"
@@ -307,6 +308,16 @@ int rt_exec_in(pid_t target, const char *cgroup_id, const struct rt_exec_opts *o
 	if (pidns < 0 || rootfd < 0 || selfns < 0) {
 		berr_make(err, errno, "open `/proc/%d/ns/pid` and `root`", (int) target);
 		goto out;
+	}
+	if (o->target_start) {
+		uint64_t start;
+		struct berr *e = NULL;
+		/* What was opened is the container's only if the pid is still its process. */
+		if (rec_pid_start_time(target, &start, &e) < 0 || start != o->target_start) {
+			berr_free(e);
+			berr_make(err, ESRCH, "process %d is no longer the container's", (int) target);
+			goto out;
+		}
 	}
 	if (cgroup_id) {
 		if (sys == NULL) {

@@ -31,6 +31,9 @@ struct rt_exec_opts {
 	 * stderr (stdio[2], or the pty). */
 	int err_fd;
 	const struct cg_system *cg; /* NULL: cg_detect() */
+	/* Non-zero: `target`'s start time (/proc/<pid>/stat field 22, as a record keeps it),
+	 * checked once its namespaces are open, so a pid reused since is refused (ESRCH). */
+	uint64_t target_start;
 };
 
 /* Start o->argv in the container whose first process is `target` (alive: the caller checked),
