@@ -159,6 +159,19 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv)
 	caps &= bounding;
 	if (secc_filter_cached(SECC_MODE_DEFAULT, NULL, caps, &filter, &err) < 0)
 		goto fail;
+	/* -t: TERM=xterm where the container's environment has none, as `run -t` gives it. */
+	if (tty && !detach && n_envs < ENV_ARGS_MAX) {
+		bool has_term = false;
+		for (size_t i = 0; i < r.cfg.env.n; i++)
+			has_term |= strncmp(r.cfg.env.v[i], "TERM=", 5) == 0;
+		for (size_t i = 0; i < n_envs; i++)
+			has_term |= strncmp(envs[i], "TERM", 4) == 0 && (envs[i][4] == '=' || envs[i][4] == '\0');
+		if (!has_term) {
+			memmove(envs + 1, envs, n_envs * sizeof(*envs));
+			envs[0] = (char *) "TERM=xterm";
+			n_envs++;
+		}
+	}
 	env = merge_env(&r.cfg.env, envs, n_envs);
 
 	memset(&o, 0, sizeof(o));

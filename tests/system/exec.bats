@@ -122,6 +122,10 @@ teardown() {
 	[[ "$output" == /dev/pts/* ]]
 	run "$BERTH" exec box1 tty
 	[[ "$output" == *"not a tty"* ]]
+	run "$BERTH" exec -t box1 sh -c 'echo $TERM'
+	[ "$output" = $'xterm\r' ] || [ "$output" = xterm ]
+	run "$BERTH" exec -t -e TERM=vt100 box1 sh -c 'echo $TERM'
+	[[ "$output" == vt100* ]]
 }
 
 @test "exec -d runs the command in the background and returns" {
