@@ -18,6 +18,7 @@
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/proxy.h"
 #include "runtime/record.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
@@ -78,7 +79,7 @@ const struct cli_opt cmd_run_opts[] = {
 	{ O_INTERACTIVE, 'i', "interactive", NULL, "Keep STDIN open" },
 	{ O_TTY, 't', "tty", NULL, "Allocate a pseudo-TTY" },
 	{ O_DETACH, 'd', "detach", NULL, "Run in the background, under the supervisor" },
-	{ O_PUBLISH, 'p', "publish", "list", "Publish a port (needs bridge networking: not yet)" },
+	{ O_PUBLISH, 'p', "publish", "list", "Publish a container's port to the host (HOST_PORT:CONTAINER_PORT)" },
 	{ O_INIT, 0, "init", NULL, "Run an init inside the container that forwards signals and reaps processes" },
 	{ O_MOUNT, 0, "mount", "mount", "Attach a filesystem mount (type=bind|volume|tmpfs,...)" },
 	{ O_VOLUMES_FROM, 0, "volumes-from", "list", "Mount volumes from a container (NAME[:ro|rw])" },
@@ -110,6 +111,8 @@ struct run_opts {
 	uint64_t shm_size;
 	enum secc_mode secc_mode;
 	const char *secc_path;
+	struct port_map ports[PROXY_PORTS_MAX];
+	size_t n_ports;
 };
 
 static int add(struct strlist *l, const char *v, const char *opt, struct berr **err)
@@ -234,7 +237,13 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 		case O_ADD_HOST: if (add(&o->add_hosts, v, "--add-host", err) < 0) return -1; break;
 		case O_DNS: if (add(&o->dns, v, "--dns", err) < 0) return -1; break;
 		case O_DETACH: o->detach = true; break;
-		case O_PUBLISH: return not_yet("-p (published ports need bridge networking)", err);
+		case O_PUBLISH:
+			if (o->n_ports == PROXY_PORTS_MAX)
+				return berr_usage(err, "too many `-p` options (at most %d)", PROXY_PORTS_MAX);
+			if (port_map_parse(v, &o->ports[o->n_ports], err) < 0)
+				return -1;
+			o->n_ports++;
+			break;
 		case O_MOUNT: if (add(&o->mounts, v, "--mount", err) < 0) return -1; break;
 		case O_VOLUMES_FROM: if (add(&o->volumes_from, v, "--volumes-from", err) < 0) return -1; break;
 		case O_DEVICE: return not_yet("--device", err);
@@ -717,6 +726,9 @@ static int pick_network(struct cli_ctx *ctx, struct run_opts *o, bool *host_net,
 		return berr_usage(err, "--network `%s`: use host or none", o->network);
 	}
 	*host_net = strcmp(o->network, "host") == 0;
+	if (!*host_net && o->n_ports)
+		return berr_usage(err, "-p needs the host's network: with --network %s nothing outside can "
+				  "reach the container", o->network);
 	return 0;
 }
 
@@ -940,9 +952,11 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hosts[PATH_MAX],
 		resolv[PATH_MAX], hostname_file[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 	const char **hexes = NULL;
-	int ret = -1, devnull = -1;
+	int ret = -1, devnull = -1, port_fds[PROXY_PORTS_MAX];
 
 	*status = EXIT_BERTH;
+	for (size_t i = 0; i < PROXY_PORTS_MAX; i++)
+		port_fds[i] = -1;
 	memset(L, 0, sizeof(*L));
 	L->pid = -1;
 	L->rm = o->rm;
@@ -1008,6 +1022,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	xd = (struct exec_data){ &r->proc, r->caps, &r->filter, o->nnp, o->ulimits, o->n_ulimits };
 	c.exec_fn = exec_step;
 	c.exec_data = &xd;
+	if (o->n_ports && proxy_bind(o->ports, o->n_ports, port_fds, err) < 0)
+		goto fail;
 	if (rt_spawn(&c, &ch, err) < 0)
 		goto fail;
 	if (cg_enter(&L->cgh, ch.pid, err) < 0) {
@@ -1018,6 +1034,13 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 		goto fail;
 	L->pid = ch.pid;
 	r->pty_master = ch.pty_master;
+	if (o->n_ports && (L->proxy = proxy_start(o->ports, port_fds, o->n_ports, err)) < 0) {
+		/* the container runs; only its published ports do not */
+		log_warn("%s", (*err)->msg);
+		berr_free(*err);
+		*err = NULL;
+		L->proxy = 0;
+	}
 	if (rec_state_set_running(&L->st, ch.pid, err) < 0 || rec_save_state(rc->id, &L->st, err) < 0) {
 		log_warn("%s", (*err)->msg); /* the container runs anyway; ps will show it exited */
 		berr_free(*err);
@@ -1050,6 +1073,9 @@ fail:
 	if (hexes)
 		run_release_layers(rc->id);
 out:
+	for (size_t i = 0; i < PROXY_PORTS_MAX; i++)
+		if (port_fds[i] >= 0)
+			close(port_fds[i]);
 	if (devnull >= 0)
 		close(devnull);
 	free(hexes);
@@ -1074,6 +1100,8 @@ int run_finish(struct run_live *L, int ws)
 	}
 	if (oom)
 		status = 137;
+	proxy_stop(L->proxy);
+	L->proxy = 0;
 	L->st.status = REC_EXITED;
 	L->st.exit_code = status;
 	L->st.oom_killed = oom;

@@ -17,6 +17,7 @@ struct cli_ctx;
  * what made it. */
 struct run_live {
 	pid_t pid;
+	pid_t proxy;            /* the relay of published ports; 0: none */
 	char id[REC_ID_LEN + 1];
 	bool rm;                /* --rm: the record goes with the container */
 	bool cg_made;

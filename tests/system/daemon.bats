@@ -281,3 +281,22 @@ PY
 	run "$BERTH" status
 	[ "$status" -eq 0 ]
 }
+
+@test "daemon: the seed's run -p HOST:CONTAINER -d -v VOLUME:/path: detached, published, data in the volume" {
+	local hp cp
+	hp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	daemon_start
+	run "$BERTH" run -p "$hp:$cp" -d -v my-finance-data:/etc/finance --name finance --entrypoint sh app:1 \
+		-c "echo ledger >/etc/finance/index.html; exec httpd -f -p $cp -h /etc/finance"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
+	until_ok 10 python3 -c '
+import sys, urllib.request
+assert urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=2).read().decode().strip() == "ledger"' "$hp"
+	run "$BERTH" volume ls
+	[[ "$output" == *my-finance-data* ]]
+	run "$BERTH" rm -f finance
+	[ "$status" -eq 0 ]
+	"$BERTH" volume rm my-finance-data
+}

@@ -331,3 +331,33 @@ teardown() {
 	[ "${lines[1]}" = "10.0.0.2	db" ]
 	[ "${lines[2]}" = "nameserver 9.9.9.9" ]
 }
+
+@test "run -p: the seed's -p HOST:CONTAINER reaches the container's port through the host port" {
+	local hp cp
+	hp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$TMP/www"
+	echo "hello from the container" >"$TMP/www/index.html"
+	"$BERTH" run --name web -p "$hp:$cp" -v "$TMP/www:/www:ro" --entrypoint httpd app:1 -f -p "$cp" -h /www &
+	local pid=$!
+	local body=
+	for _ in $(seq 50); do
+		body=$(python3 -c '
+import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=2).read().decode().strip())' "$hp" 2>/dev/null) && break
+		sleep 0.2
+	done
+	[ "$body" = "hello from the container" ]
+	# a port in use is refused at start, and nothing runs
+	run -125 "$BERTH" run --rm -p "$hp:$cp" app:1
+	[[ "$output" == *"port"*"$hp"* ]]
+	run -2 "$BERTH" run --rm -p 5000 app:1
+	[[ "$output" == *"HOST_PORT:CONTAINER_PORT"* ]]
+	run -2 "$BERTH" run --rm -p 80:5000/udp app:1
+	run -2 "$BERTH" run --rm --network none -p 80:5000 app:1
+	"$BERTH" stop web
+	wait $pid || true
+	# the relay went with the container
+	! python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$hp" 2>/dev/null
+	"$BERTH" rm web
+}
