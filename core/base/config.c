@@ -106,13 +106,15 @@ const struct cfg_key cfg_keys[] = {
 	  "PEM file of CAs trusted for this registry, instead of the system bundle." },
 	{ "registry", "insecure", CFG_BOOL, "no", NULL, NULL, R(insecure),
 	  "Skip TLS verification, or allow plain http (never on production devices)." },
+	{ "registry", "plain-http", CFG_BOOL, "no", NULL, NULL, R(plain_http),
+	  "Talk plain http to this registry (tests, a registry on the board itself)." },
 	{ "registry", "mirror", CFG_STRING, NULL, NULL, check_registry_host, R(mirror),
 	  "Pull from this host:port instead." },
 	{ "registry", "chunk-size", CFG_SIZE, "16M", NULL, check_chunk_size, R(chunk_size),
 	  "Push blobs bigger than this in PATCH chunks of this size." },
 
-	{ "trust", "public-key", CFG_PATH, NULL, NULL, NULL, T(public_key),
-	  "PEM public key that signs images under this prefix." },
+	{ "trust", "public-key", CFG_PATH_LIST, NULL, NULL, NULL, T(public_key),
+	  "PEM public key file; give one line per key: any of them may verify." },
 	{ "trust", "policy", CFG_ENUM, "require", "require|warn|off", NULL, T(policy),
 	  "What an unsigned or badly signed image gets." },
 };
@@ -394,6 +396,16 @@ static int store(void *base, const struct cfg_key *k, const char *value)
 		return parse_size(value, (uint64_t *) field);
 	case CFG_DURATION:
 		return parse_duration_ms(value, (uint64_t *) field);
+	case CFG_PATH_LIST:
+		if (*(char **) field != NULL) {
+			char *joined;
+			if (asprintf(&joined, "%s\n%s", *(char **) field, value) < 0)
+				return -1;
+			free(*(char **) field);
+			*(char **) field = joined;
+			return 0;
+		}
+		/* fall through */
 	default: {
 		char *dup = strdup(value);
 		if (dup == NULL)
@@ -415,6 +427,7 @@ static const char *validate(const struct cfg_key *k, const char *value, char *bu
 		return "is too long";
 	switch (k->type) {
 	case CFG_PATH:
+	case CFG_PATH_LIST:
 		if (value[0] != '/')
 			return "must be an absolute path";
 		break;
@@ -455,7 +468,8 @@ static void free_section(void *base, enum section_kind kind)
 		const struct cfg_key *k = &cfg_keys[i];
 		if (kind_of(k->section) != kind)
 			continue;
-		if (k->type == CFG_STRING || k->type == CFG_PATH || k->type == CFG_ENUM) {
+		if (k->type == CFG_STRING || k->type == CFG_PATH || k->type == CFG_ENUM ||
+		    k->type == CFG_PATH_LIST) {
 			char **f = (char **) ((char *) base + k->offset);
 			free(*f);
 			*f = NULL;
@@ -736,7 +750,7 @@ static int handler(void *user, const char *section, const char *name, const char
 				  name, section_names[st->kind]);
 		return 1;
 	}
-	for (size_t i = 0; i < st->n_seen; i++)
+	for (size_t i = 0; i < st->n_seen && k->type != CFG_PATH_LIST; i++)
 		if (st->seen[i].kind == kind && st->seen[i].idx == idx && st->seen[i].key == ki) {
 			if (kind != st->kind)
 				add_error(st, "'%s' in [%s] is the old name of '%s' in [%s], which is set "
@@ -907,6 +921,16 @@ static void print_section(FILE *out, const struct berth_config *cfg, enum sectio
 			continue;
 		if (is_unset(k, base)) {
 			fprintf(out, "# %s =\n", k->key);
+			continue;
+		}
+		if (k->type == CFG_PATH_LIST) {
+			/* One line per path, as it was given. */
+			const char *p = *(char *const *) ((const char *) base + k->offset);
+			while (*p) {
+				size_t n = strcspn(p, "\n");
+				fprintf(out, "%s = %.*s\n", k->key, (int) n, p);
+				p += n + (p[n] == '\n');
+			}
 			continue;
 		}
 		format_value(k, base, val, sizeof(val));

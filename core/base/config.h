@@ -26,13 +26,14 @@ struct cfg_registry {
 	char *password;
 	char *ca_file;
 	bool insecure;
+	bool plain_http;        /* the registry speaks http only: no TLS is tried */
 	char *mirror;
 	uint64_t chunk_size;    /* bytes per PATCH of a chunked blob upload */
 };
 
 struct cfg_trust {
 	char *name;             /* reference prefix from the section header */
-	char *public_key;
+	char *public_key;       /* one or more paths, '\n'-separated (CFG_PATH_LIST) */
 	char *policy;
 };
 
@@ -81,6 +82,7 @@ enum cfg_type {
 	CFG_SIZE,     /* bytes, with k/m/g suffixes (1024-based) */
 	CFG_DURATION, /* ms, s, m, h; stored as milliseconds */
 	CFG_ENUM,     /* one of `choices`, separated by '|' */
+	CFG_PATH_LIST, /* absolute paths; the key may be given once per path; kept '\n'-joined */
 };
 
 struct cfg_key {

@@ -53,9 +53,16 @@ int reg_client_new(const struct berth_config *cfg, const struct ref *image,
 	 * host to the registry); every other registry is its own API host. */
 	const char *host = strcmp(image->domain, REF_DEFAULT_REGISTRY) == 0 ? "registry-1.docker.io"
 									     : image->domain;
+	const struct cfg_registry *rc = cfg ? config_find_registry(cfg, image->domain) : NULL;
+	struct http_url u;
 
 	c->ref = image;
-	snprintf(c->base, sizeof(c->base), "https://%s", host);
+	snprintf(c->base, sizeof(c->base), "%s://%s", rc && rc->plain_http ? "http" : "https",
+		 host);
+	c->scheme_settled = rc && rc->plain_http;
+	/* As Docker does for localhost and insecure registries: https first, then plain http. */
+	c->may_fall_back = (rc && rc->insecure) ||
+			   (http_url_parse(c->base, &u, NULL) == 0 && http_host_is_loopback(u.host));
 	snprintf(c->scope, sizeof(c->scope), "repository:%s:pull", image->path);
 	if (http_client_new(&ho, &c->http, err) < 0 ||
 	    auth_session_new(c->http, cfg, image->domain, &c->auth, err) < 0) {
@@ -69,31 +76,30 @@ int reg_client_new(const struct berth_config *cfg, const struct ref *image,
 int reg_login_check(const struct berth_config *cfg, const char *registry, const char *user,
 		    const char *password, struct berr **err)
 {
-	struct http_client_opts ho = { .cfg = cfg };
-	struct http_client *http = NULL;
-	struct auth_session *auth = NULL;
-	struct http_response *r = NULL;
-	_cleanup_free_ char *url = xasprintf("https://%s/v2/",
-					     strcmp(registry, REF_DEFAULT_REGISTRY) == 0
-						     ? "registry-1.docker.io" : registry);
-	struct http_request req = { .method = "GET", .url = url, .max_redirects = -1 };
+	struct ref r = { 0 };
+	struct reg_client *c = NULL;
+	struct http_response *resp = NULL;
+	_cleanup_free_ char *url = NULL;
+	struct http_request req = { .method = "GET", .max_redirects = -1 };
 	int ret = -1;
 
-	if (http_client_new(&ho, &http, err) < 0 ||
-	    auth_session_new(http, cfg, registry, &auth, err) < 0)
+	snprintf(r.domain, sizeof(r.domain), "%s", registry);
+	if (reg_client_new(cfg, &r, &c, err) < 0)
+		return -1;
+	auth_session_set_credentials(c->auth, user, password);
+	c->scope[0] = '\0';
+	url = xasprintf("%s/v2/", c->base);
+	req.url = url;
+	if (reg_send_retry(c, &req, &resp, err) < 0)
 		goto out;
-	auth_session_set_credentials(auth, user, password);
-	if (auth_send(auth, NULL, &req, &r, err) < 0)
-		goto out;
-	if (r->status != 200) {
-		http_status_error(r, err);
+	if (resp->status != 200) {
+		http_status_error(resp, err);
 		goto out;
 	}
 	ret = 0;
 out:
-	http_response_free(r);
-	auth_session_free(auth);
-	http_client_free(http);
+	http_response_free(resp);
+	reg_client_free(c);
 	return ret;
 }
 
@@ -183,15 +189,64 @@ void reg_backoff_sleep(int attempt, int64_t retry_after)
 		;
 }
 
-int reg_send_retry(struct reg_client *c, const struct http_request *req,
+/* Send the first request of a client. To a loopback or insecure registry whose https fails
+ * below HTTP (it speaks plain http), the same request goes again over http, and the client
+ * stays there. The error reported is https's. */
+static int send_first(struct reg_client *c, const struct http_request *req,
 		      struct http_response **out, struct berr **err)
 {
+	struct http_request r2 = *req;
+	struct berr *e = NULL, *e2 = NULL;
+	_cleanup_free_ char *url = NULL;
+	size_t n = strlen("https://");
+
+	c->scheme_settled = true;
+	if (auth_send(c->auth, c->scope, req, out, &e) == 0)
+		return 0;
+	/* Refused credentials and the like came over an https that works. */
+	if (!c->may_fall_back || strncmp(req->url, "https://", n) != 0 ||
+	    e->status == EXIT_USAGE)
+		return reg_pass_err(err, e);
+	url = xasprintf("http://%s", req->url + n);
+	r2.url = url;
+	if (auth_send(c->auth, c->scope, &r2, out, &e2) == 0) {
+		/* 400 is an https server's answer to plain http. */
+		if ((*out)->status != 400) {
+			log_info("registry `%s` does not answer https (%s); using plain http",
+				 c->ref->domain, e->msg);
+			berr_free(e);
+			memmove(c->base + 4, c->base + 5, strlen(c->base + 5) + 1);
+			return 0;
+		}
+		http_response_free(*out);
+		*out = NULL;
+	} else {
+		log_debug("plain http to `%s`: %s", c->ref->domain, e2->msg);
+		berr_free(e2);
+	}
+	c->scheme_settled = false; /* a network error: the next attempt tries both again */
+	return reg_pass_err(err, e);
+}
+
+int reg_send_retry(struct reg_client *c, const struct http_request *req,
+		   struct http_response **out, struct berr **err)
+{
+	struct http_request again = *req;
+	_cleanup_free_ char *url = NULL;
+
 	for (int attempt = 1;; attempt++) {
 		struct http_response *r = NULL;
 		struct berr *e = NULL;
 		int64_t after = -1;
 
-		if (auth_send(c->auth, c->scope, req, &r, &e) == 0) {
+		/* The first attempt may have moved the client to plain http. */
+		if (url == NULL && strncmp(c->base, "http://", 7) == 0 &&
+		    strncmp(req->url, "https://", 8) == 0) {
+			url = xasprintf("http://%s", req->url + 8);
+			again.url = url;
+		}
+		if ((c->scheme_settled ? auth_send(c->auth, c->scope, &again, &r, &e)
+				       : send_first(c, &again, &r, &e)) == 0) {
 			if (!reg_retryable_status(r->status) || attempt == REG_RETRIES) {
 				*out = r;
 				return 0;

@@ -22,6 +22,9 @@ struct reg_client {
 	/* "repository:NAME:pull", or with push and a mount source
 	 * "repository:NAME:pull,push repository:FROM:pull" */
 	char scope[2 * REF_NAME_MAX + 64];
+	/* https was tried for plain http's sake already, or plain http is configured */
+	bool scheme_settled;
+	bool may_fall_back;             /* loopback host, or `insecure = yes` */
 };
 
 /* Hand a locally made error up to the caller's err, or drop it. Returns -1. */

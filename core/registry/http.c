@@ -718,11 +718,11 @@ static int send_once(struct http_client *c, const char *url, const char *method,
 	if (http_url_parse(url, &u, err) < 0)
 		return -1;
 	reg = find_registry(c, &u);
-	if (!u.https && !c->opts.insecure && !(reg && reg->insecure) &&
+	if (!u.https && !c->opts.insecure && !(reg && (reg->insecure || reg->plain_http)) &&
 	    !http_host_is_loopback(u.host))
 		return berr_usage(err, "plain http to `%s` is refused: use https, or set "
-				  "`insecure = yes` in [registry \"%s:%u\"] in berth.conf", u.host,
-				  u.host, u.port);
+				  "`plain-http = yes` (or `insecure = yes`) in [registry \"%s:%u\"] in "
+				  "berth.conf", u.host, u.host, u.port);
 	head = build_request(c, &u, method, req, auth, send_body, &head_len, err);
 	if (head == NULL)
 		return -1;

@@ -283,6 +283,20 @@ int trust_verify(const struct ref *image, const struct digest *manifest_digest,
 	return -1;
 }
 
+/* Every key of every file in `paths` ('\n'-separated, one `public-key` line each). */
+static int load_keys(const char *paths, struct key_list *keys, struct berr **err)
+{
+	while (*paths) {
+		size_t n = strcspn(paths, "\n");
+		_cleanup_free_ char *one = xasprintf("%.*s", (int) n, paths);
+
+		if (key_load_public_file(one, keys, err) < 0)
+			return -1;
+		paths += n + (paths[n] == '\n');
+	}
+	return 0;
+}
+
 int trust_check(const struct berth_config *cfg, const struct ref *image,
 		const struct digest *manifest_digest, const void *sig_manifest,
 		size_t sig_manifest_len, trust_fetch_fn fetch, void *opaque,
@@ -307,7 +321,7 @@ int trust_check(const struct berth_config *cfg, const struct ref *image,
 		berr_make(&e, 0, "image `%s`: cannot check its signature: berth was built without "
 			  "signature support (CONFIG_SIGNATURES), and [trust \"%s\"] has "
 			  "policy = %s", label, rule.prefix, trust_policy_name(rule.policy));
-	} else if (key_load_public_file(rule.public_key, &keys, &e) < 0) {
+	} else if (load_keys(rule.public_key, &keys, &e) < 0) {
 		berr_wrap(&e, "image `%s`: [trust \"%s\"]", label, rule.prefix);
 	} else if (trust_verify(image, manifest_digest, sig_manifest, sig_manifest_len, fetch,
 				opaque, keys.keys, keys.n, &res, &e) == 0) {

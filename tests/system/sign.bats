@@ -102,7 +102,23 @@ registry_digest() {
 	[ "$status" -eq 0 ]
 }
 
-@test "sign of a tag the registry does not have fails and pushes nothing" {
+@test "a [trust] section with several public-key lines accepts a signature by any of them" {
+	run "$BERTH" sign --key "$TMP/a.key" "$REG_HOSTPORT/other:1"
+	[ "$status" -eq 0 ]
+	(cd "$TMP" && "$BERTH" keygen --output-key-prefix c >/dev/null)
+	require_key other "$TMP/b.pub"
+	printf 'public-key = %s\n' "$TMP/a.pub" >>"$BERTH_CONFIG"
+	run "$BERTH" pull -q "$REG_HOSTPORT/other:1"
+	[ "$status" -eq 0 ]
+	# Refused under keys that did not sign, naming every key tried.
+	require_key other "$TMP/b.pub"
+	printf 'public-key = %s\n' "$TMP/c.pub" >>"$BERTH_CONFIG"
+	run env BERTH_ROOT="$TMP/root2" "$BERTH" pull -q "$REG_HOSTPORT/other:1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused"*"b.pub"*"c.pub"* ]]
+}
+
+@test "sign of a tag the registry does not have fails; sign without --key is a usage error" {
 	run "$BERTH" sign --key "$TMP/a.key" "$REG_HOSTPORT/signed:nope"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"manifest for \`$REG_HOSTPORT/signed:nope\` not found"* ]]

@@ -462,6 +462,27 @@ static void test_crlf_bom_and_no_final_newline(void **state)
 	load_err("[daemon]\n\xEF\xBB\xBFnetwork = none\n", "t.conf:2: unknown key");
 }
 
+/* public-key may be given once per key file; the printed config gives them back one a line. */
+static void test_public_key_list(void **state)
+{
+	struct berth_config cfg, again;
+	char *text;
+
+	(void) state;
+	load_ok(&cfg, "[trust \"r.example/app\"]\npublic-key = /etc/a.pub\n"
+		      "public-key = /etc/b.pub\npolicy = require\n");
+	assert_string_equal(cfg.trusts[0].public_key, "/etc/a.pub\n/etc/b.pub");
+	text = print_to_string(&cfg);
+	assert_non_null(strstr(text, "public-key = /etc/a.pub\npublic-key = /etc/b.pub\n"));
+	load_ok(&again, text);
+	assert_string_equal(again.trusts[0].public_key, "/etc/a.pub\n/etc/b.pub");
+	free(text);
+	config_free(&again);
+	config_free(&cfg);
+	load_err("[trust \"x\"]\npublic-key = /a.pub\npublic-key = b.pub\n",
+		 "t.conf:3: bad value 'b.pub' for 'public-key'");
+}
+
 static void test_named_sections(void **state)
 {
 	struct berth_config cfg;
@@ -1011,6 +1032,7 @@ int main(void)
 		cmocka_unit_test(test_quoting_comments_and_layout),
 		cmocka_unit_test(test_crlf_bom_and_no_final_newline),
 		cmocka_unit_test(test_named_sections),
+		cmocka_unit_test(test_public_key_list),
 		cmocka_unit_test(test_64_named_sections_is_the_limit),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_acceptance_typo_in_berth_conf),
