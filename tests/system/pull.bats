@@ -86,48 +86,6 @@ srv.serve_forever()
 EOF
 }
 
-# A two-platform OCI index pushed as app:multi: a manifest whose config says s390x first, then
-# app:oci's manifest for the platform it was built on. Made by hand with curl (the
-# distribution-spec's PUT of manifests), since the copy tools push one platform at a time.
-push_multi() {
-	local d=$REG_DIR/img c=(-sS -f --cacert "$REG_CA" -u "$REG_USER:$REG_PASS") mt
-	mt=application/vnd.oci.image.manifest.v1+json
-	curl "${c[@]}" -H "Accept: $mt" -o "$d/m1.json" "$REG_URL/v2/app/manifests/oci"
-	curl "${c[@]}" -L -o "$d/c1.json" "$REG_URL/v2/app/blobs/$("$REG_PY" -c \
-		'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"])' "$d/m1.json")"
-	"$REG_PY" - "$d" <<'EOF'
-import hashlib, json, sys
-d = sys.argv[1]
-m1 = open(d + "/m1.json", "rb").read()
-host = json.load(open(d + "/c1.json"))
-cfg = dict(host, architecture="s390x")
-cfg.pop("variant", None)
-c2 = json.dumps(cfg).encode()
-open(d + "/c2.json", "wb").write(c2)
-m = json.loads(m1)
-m["config"] = dict(m["config"], digest="sha256:" + hashlib.sha256(c2).hexdigest(), size=len(c2))
-m2 = json.dumps(m).encode()
-open(d + "/m2.json", "wb").write(m2)
-def entry(b, arch, variant):
-    p = {"os": "linux", "architecture": arch}
-    if variant:
-        p["variant"] = variant
-    return {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": "sha256:" + hashlib.sha256(b).hexdigest(), "size": len(b), "platform": p}
-idx = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-       "manifests": [entry(m2, "s390x", None),
-                     entry(m1, host["architecture"], host.get("variant"))]}
-open(d + "/index.json", "w").write(json.dumps(idx))
-EOF
-	reg_push_blob "$REG_URL" app "$d/c2.json" -u "$REG_USER:$REG_PASS" >/dev/null
-	curl "${c[@]}" -X PUT -H "Content-Type: $mt" --data-binary "@$d/m2.json" \
-		"$REG_URL/v2/app/manifests/sha256:$(sha256sum "$d/m2.json" | cut -d' ' -f1)"
-	curl "${c[@]}" -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" \
-		--data-binary "@$d/index.json" "$REG_URL/v2/app/manifests/multi"
-	MULTI_DIGEST=sha256:$(sha256sum "$d/index.json" | cut -d' ' -f1)
-	export MULTI_DIGEST
-}
-
 setup_file() {
 	reg_require
 	command -v skopeo >/dev/null && command -v umoci >/dev/null && [ -x /bin/busybox ] ||
@@ -151,7 +109,7 @@ setup_file() {
 	skopeo --insecure-policy copy -q --format oci "$creds" --dest-cert-dir "$d/certs" \
 		"oci:$d/oci:big" "docker://$REG_HOSTPORT/big:1"
 	rm -rf "$d/b" "$d/oci"
-	push_multi
+	reg_push_multi
 	port=$(reg_free_port)
 	write_slow_proxy
 	reg_spawn "$REG_DIR/slow_proxy.log" "$REG_PY" "$REG_DIR/slow_proxy.py" "$port" \

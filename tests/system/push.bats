@@ -31,6 +31,9 @@ setup_file() {
 	# One image in the registry that berth did not push, to mount from.
 	skopeo --insecure-policy copy -q "--dest-creds=$REG_USER:$REG_PASS" \
 		--dest-cert-dir "$d/certs" "docker-archive:$d/app.tar" "docker://$REG_HOSTPORT/app:1"
+	skopeo --insecure-policy copy -q --format oci "--dest-creds=$REG_USER:$REG_PASS" \
+		--dest-cert-dir "$d/certs" "docker-archive:$d/app.tar" "docker://$REG_HOSTPORT/app:oci"
+	reg_push_multi
 }
 
 teardown_file() {
@@ -122,6 +125,31 @@ skopeo_digest() {
 	[[ "$output" =~ 1:\ digest:\ (sha256:[0-9a-f]{64}) ]]
 	[ "$(skopeo_digest "$REG_HOSTPORT/mounted:1")" = "${BASH_REMATCH[1]}" ]
 	[ "$(skopeo_digest "$REG_HOSTPORT/app:1")" = "${BASH_REMATCH[1]}" ]
+}
+
+@test "an index is pushed whole when every platform is in the store, else this board's alone" {
+	"$BERTH" pull -q "$REG_HOSTPORT/app:multi"
+	"$BERTH" tag "$REG_HOSTPORT/app:multi" "$REG_HOSTPORT/index:1"
+	run "$BERTH" push "$REG_HOSTPORT/index:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"is an index of 2 platforms and only linux/"*"is in the store"* ]]
+	[[ "$output" =~ 1:\ digest:\ (sha256:[0-9a-f]{64}) ]]
+	[ "${BASH_REMATCH[1]}" != "$MULTI_DIGEST" ]
+	[ "$(skopeo_digest "$REG_HOSTPORT/index:1")" = "${BASH_REMATCH[1]}" ]
+	[ "$(skopeo_digest "$REG_HOSTPORT/app:oci")" = "${BASH_REMATCH[1]}" ]
+	# With the other platform pulled too, the index goes up as it is, with both manifests.
+	"$BERTH" pull -q --platform linux/s390x "$REG_HOSTPORT/app:multi"
+	run "$BERTH" push "$REG_HOSTPORT/index:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"is an index"* ]]
+	[[ "$output" == *"1: digest: $MULTI_DIGEST "* ]]
+	run curl -sS -f --cacert "$REG_CA" -u "$REG_USER:$REG_PASS" -o /dev/null \
+		-w '%header{docker-content-digest}' \
+		-H 'Accept: application/vnd.oci.image.index.v1+json' "$REG_URL/v2/index/manifests/1"
+	[ "$output" = "$MULTI_DIGEST" ]
+	skopeo --insecure-policy copy -q --src-cert-dir "$REG_DIR/img/certs" \
+		--src-creds "$REG_USER:$REG_PASS" --override-arch s390x \
+		"docker://$REG_HOSTPORT/index:1" "oci:$TMP/oci:s390x"
 }
 
 @test "push of an image whose layer blobs were not kept says how to get them" {
