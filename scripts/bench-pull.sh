@@ -34,7 +34,7 @@ done
 
 # The registry fixtures of the system tests; `skip` is theirs for a missing tool.
 skip() { echo "bench-pull: $*" >&2; exit 1; }
-# shellcheck source=../tests/system/registry_helpers.bash
+# shellcheck source=tests/system/registry_helpers.bash
 . "$top/tests/system/registry_helpers.bash"
 reg_require
 export BATS_TMPDIR=${TMPDIR:-/var/tmp}
@@ -75,7 +75,7 @@ printf '[store]\ncompression = zstd\ncompression-level = %s\n' "$level" >>"$work
 # of that run, and the bytes its result takes on disk.
 declare -A wall cpu rss disk
 run() {
-	local name=$1 best= out e u s m
+	local name=$1 best="" out e u s m
 	shift
 	for _ in $(seq "$runs"); do
 		rm -rf "$work/out"

@@ -17,6 +17,7 @@ setup_file() {
 	reg_setup_dir
 	reg_make_certs
 	reg_start_basic
+	reg_start_token
 	local d=$REG_DIR/img
 	mkdir -p "$d/certs"
 	cp "$REG_CA" "$d/certs/ca.crt"
@@ -173,6 +174,25 @@ skopeo_digest() {
 	run "$BERTH" push "$REG_HOSTPORT/refused:1"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"registry \`$REG_HOSTPORT\` refused user \`$REG_USER\`"* ]]
+}
+
+@test "push to a token registry asks for pull,push, and for pull on the repository it mounts from" {
+	printf '[registry "%s"]\nusername = %s\npassword = %s\nca-file = %s\n' \
+		"$TOKEN_REG_HOSTPORT" "$REG_USER" "$REG_PASS" "$REG_CA" >>"$BERTH_CONFIG"
+	"$BERTH" load -q -i "$REG_DIR/img/app.tar"
+	"$BERTH" tag app:1 "$TOKEN_REG_HOSTPORT/tok-src:1"
+	run "$BERTH" push "$TOKEN_REG_HOSTPORT/tok-src:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": Pushed"* ]]
+	grep -q 'scope=repository%3Atok-src%3Apull%2Cpush auth=Basic ' "$TOKEN_LOG"
+	"$BERTH" tag app:1 "$TOKEN_REG_HOSTPORT/tok-dst:1"
+	run "$BERTH" push "$TOKEN_REG_HOSTPORT/tok-dst:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": Mounted from tok-src"* ]]
+	grep -q 'scope=repository%3Atok-dst%3Apull%2Cpush&scope=repository%3Atok-src%3Apull auth=' \
+		"$TOKEN_LOG"
+	run "$BERTH" pull -q "$TOKEN_REG_HOSTPORT/tok-dst:1"
+	[ "$status" -eq 0 ]
 }
 
 @test "push of an image not in the store fails with Docker's message" {
