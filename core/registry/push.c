@@ -121,9 +121,20 @@ int reg_blob_mount(struct reg_client *c, const struct digest *d, const char *fro
 	_cleanup_free_ char *location = NULL;
 	int ret = upload_start(c, d, from, &location, err);
 
-	if (ret == 0)
+	if (ret == 0) {
+		/* The registry opened an upload instead; cancel it (distribution-spec "Cancel
+		 * an upload") rather than leave it to its purge, since the caller opens its own. */
+		struct http_request req = { .method = "DELETE", .url = location, .max_redirects = 0 };
+		struct http_response *r = NULL;
+		struct berr *e = NULL;
+
 		log_debug("push: registry `%s` declined to mount %s from `%s`", c->ref->domain,
 			  d->hex, from);
+		if (auth_send(c->auth, c->scope, &req, &r, &e) == 0)
+			drain(r);
+		http_response_free(r);
+		berr_free(e);
+	}
 	return ret;
 }
 

@@ -153,6 +153,21 @@ skopeo_digest() {
 		"docker://$REG_HOSTPORT/index:1" "oci:$TMP/oci:s390x"
 }
 
+@test "a mount the registry declines falls back to an upload and cancels the session it opened" {
+	"$BERTH" load -q -i "$REG_DIR/img/app.tar"
+	# A local name on the registry that was never pushed: a mount from it cannot succeed.
+	"$BERTH" tag app:1 "$REG_HOSTPORT/ghost:1"
+	"$BERTH" tag app:1 "$REG_HOSTPORT/real:1"
+	run "$BERTH" push "$REG_HOSTPORT/real:1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": Pushed"* ]]
+	[[ "$output" != *"Mounted"* ]]
+	[ "$(log_count POST '/v2/real/blobs/uploads/?mount=sha256:[0-9a-f]*&from=ghost')" -ge 1 ]
+	[ "$(log_count DELETE /v2/real/blobs/uploads/)" -ge 1 ]
+	[ "$(skopeo_digest "$REG_HOSTPORT/real:1")" = "$(echo "$output" |
+		sed -n 's/^1: digest: \(sha256:[0-9a-f]*\) size: .*/\1/p')" ]
+}
+
 @test "push of an image whose layer blobs were not kept says how to get them" {
 	printf '[store]\nkeep-layer-blobs = no\n' >>"$BERTH_CONFIG"
 	"$BERTH" pull -q "$REG_HOSTPORT/app:1"

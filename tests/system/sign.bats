@@ -127,6 +127,35 @@ registry_digest() {
 	[[ "$output" == *"needs --key FILE"* ]]
 }
 
+@test "skopeo reads berth's signature as a sigstore attachment; openssl verifies what it read" {
+	run "$BERTH" sign --key "$TMP/a.key" "$REG_HOSTPORT/skopeo:1"
+	[ "$status" -eq 0 ]
+	digest=${lines[0]#Signed }
+	mkdir -p "$TMP/registries.d"
+	printf 'docker:\n  %s:\n    use-sigstore-attachments: true\n' "$REG_HOSTPORT" \
+		>"$TMP/registries.d/berth.yaml"
+	skopeo --insecure-policy --registries.d "$TMP/registries.d" copy -q \
+		--src-cert-dir "$REG_DIR/img/certs" --src-creds "$REG_USER:$REG_PASS" \
+		"docker://$REG_HOSTPORT/skopeo:1" "dir:$TMP/dir"
+	[ -f "$TMP/dir/signature-1" ]
+	# containers/image stores a sigstore signature as "\0sigstore-json\n" and a JSON object.
+	tail -n +2 "$TMP/dir/signature-1" >"$TMP/sig.json"
+	"$REG_PY" - "$TMP" <<'PYEOF'
+import base64, json, sys
+d = sys.argv[1]
+s = json.load(open(d + "/sig.json"))
+assert s["mimeType"] == "application/vnd.dev.cosign.simplesigning.v1+json", s["mimeType"]
+open(d + "/payload", "wb").write(base64.b64decode(s["payload"]))
+sig = s["annotations"]["dev.cosignproject.cosign/signature"]
+open(d + "/sig.der", "wb").write(base64.b64decode(sig))
+PYEOF
+	openssl dgst -sha256 -verify "$TMP/a.pub" -signature "$TMP/sig.der" "$TMP/payload"
+	grep -q "\"docker-manifest-digest\":\"$digest\"" "$TMP/payload"
+	grep -q "\"docker-reference\":\"$REG_HOSTPORT/skopeo\"" "$TMP/payload"
+	run openssl dgst -sha256 -verify "$TMP/b.pub" -signature "$TMP/sig.der" "$TMP/payload"
+	[ "$status" -ne 0 ]
+}
+
 @test "skopeo with a sigstoreSigned policy accepts berth's signature and refuses another key" {
 	run "$BERTH" sign --key "$TMP/a.key" "$REG_HOSTPORT/skopeo:1"
 	[ "$status" -eq 0 ]
