@@ -112,6 +112,10 @@ skopeo_digest() {
 	[[ "$output" != *": Pushed"* ]]
 	[ "${lines[-1]}" = "$first" ]
 	[ "$(log_count PUT /v2/twice/blobs/uploads/)" = "$puts" ]
+	# -q prints only what was pushed, by digest.
+	run "$BERTH" push -q "$REG_HOSTPORT/twice:1"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$REG_HOSTPORT/twice@$(echo "$first" | cut -d' ' -f3)" ]
 }
 
 @test "push mounts layers from the repository the image was pulled from" {
