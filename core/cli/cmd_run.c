@@ -667,8 +667,9 @@ out:
 }
 
 /* Layer mounts stay while any container runs (a container's own overlay lives in its mount
- * namespace, where the host cannot see it); when none runs, they are all released, so
- * nothing of berth's stays mounted. */
+ * namespace, where the host cannot see it); when none runs, they are all released. Only the
+ * supervisor's start calls this: a container's exit keeps the layer mounts, with their page
+ * cache, for the next start (`berth system prune-mounts`, rmi and image prune release them). */
 void run_release_layers(const char *self)
 {
 	struct rec_list l = { 0 };
@@ -680,7 +681,7 @@ void run_release_layers(const char *self)
 		return;
 	}
 	for (size_t i = 0; i < l.n; i++)
-		if (l.v[i].st.status == REC_RUNNING && strcmp(l.v[i].cfg.id, self) != 0)
+		if (l.v[i].st.status == REC_RUNNING && (self == NULL || strcmp(l.v[i].cfg.id, self) != 0))
 			busy = true;
 	rec_list_free(&l);
 	if (!busy && layer_release_unused(&e) < 0) {
@@ -1070,8 +1071,6 @@ fail:
 			berr_free(e);
 		}
 	}
-	if (hexes)
-		run_release_layers(rc->id);
 out:
 	for (size_t i = 0; i < PROXY_PORTS_MAX; i++)
 		if (port_fds[i] >= 0)
@@ -1124,7 +1123,6 @@ int run_finish(struct run_live *L, int ws)
 		berr_free(e);
 		e = NULL;
 	}
-	run_release_layers(L->id);
 	rec_state_free(&L->st);
 	return status;
 }

@@ -1,10 +1,12 @@
 /* `berth system df`: what the store takes on flash and what `berth image prune` would free.
- * Containers count their writable layers, volumes their data. */
+ * Containers count their writable layers, volumes their data. `berth system prune-mounts`:
+ * release the layer mounts that no container uses. */
 #include "cli.h"
 #include "base/err.h"
 #include "base/util.h"
 #include "image/gc.h"
 #include "image/image.h"
+#include "image/mount.h"
 #include "image/store.h"
 #include "base/fs.h"
 #include "runtime/record.h"
@@ -204,10 +206,42 @@ static int df(struct cli_ctx *ctx, enum out_format fmt)
 	return EXIT_OK;
 }
 
+/* Layer mounts outlive the containers that used them, so the next start finds the layer
+ * mounted and its page cache warm; this lets them go (before unmounting the data root, say). */
+static int prune_mounts(int argc, char **argv)
+{
+	static const struct cli_opt none[] = { { 0, 0, NULL, NULL, NULL } };
+	struct berr *err = NULL;
+	const char *value;
+	struct args a;
+	int id, n;
+
+	args_init(&a, none, argc, argv, "berth system prune-mounts");
+	while ((id = args_next(&a, &value, &err)) != ARGS_DONE) {
+		if (id == -1)
+			return berr_report(err);
+		if (id == ARGS_HELP) {
+			args_print_usage(stdout, "berth system prune-mounts",
+					 "Release the layer mounts that no container uses", none);
+			return EXIT_OK;
+		}
+	}
+	if (a.i < argc) {
+		berr_usage(&err, "`berth system prune-mounts` takes no arguments");
+		return berr_report(err);
+	}
+	n = layer_release_unused(&err);
+	if (n < 0)
+		return berr_report(err);
+	printf("Released %d layer mount%s\n", n, n == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
 static void system_usage(FILE *out)
 {
 	fprintf(out, "Usage: berth system COMMAND\n\nManage berth\n\nCommands:\n"
-		"  df        Show flash usage of images, containers and volumes\n"
+		"  df            Show flash usage of images, containers and volumes\n"
+		"  prune-mounts  Release the layer mounts no container uses\n"
 		"\nRun 'berth system COMMAND --help' for more information on a command.\n");
 }
 
@@ -227,6 +261,8 @@ int cmd_system(struct cli_ctx *ctx, int argc, char **argv)
 		system_usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(argv[1], "prune-mounts") == 0)
+		return prune_mounts(argc - 1, argv + 1);
 	if (strcmp(argv[1], "df") != 0) {
 		berr_usage(&err, "unknown command `berth system %s`; see `berth system --help`", argv[1]);
 		return berr_report(err);

@@ -39,8 +39,8 @@ int run_launch(struct cli_ctx *ctx, const struct rec *rec, const int stdio[3], u
 	       struct run_live *out, int *status, struct berr **err);
 
 /* The first process of `l` ended with wait status `ws` (reaped by the caller): OOM check,
- * state.json, the cgroup removed, layers released when no container uses them, the record
- * removed for --rm. Returns the exit status (128+N for signal N, 137 for an OOM kill). */
+ * state.json, the cgroup removed, the record removed for --rm. The layer mounts stay for
+ * the next start. Returns the exit status (128+N for signal N, 137 for an OOM kill). */
 int run_finish(struct run_live *l, int ws);
 
 /* Release the layer mounts if no container other than `self` (may be NULL) runs. */

@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "image/image.h"
 #include "image/manifest.h"
+#include "image/mount.h"
 #include "runtime/record.h"
 
 #include <dirent.h>
@@ -93,22 +94,83 @@ static void scan_layer_names(struct gc_inuse *u, const char *s)
 	}
 }
 
+/* Layer mounts outlive their containers (image/mount.h): a layer's own mount under
+ * <run>/layers/ does not make it in use, only what stacks on it or binds it does. */
+struct inuse_scan {
+	struct gc_inuse *u;
+	const char *layers_dir;  /* <run>/layers */
+	size_t dir_len;
+	char (*kept)[DIGEST_HEX_LEN + 1];
+	unsigned (*devs)[2];
+	size_t n, cap;
+	int pass;                /* 0: the layers' own mounts, 1: what uses them */
+};
+
+static const char *own_layer_mount(const struct inuse_scan *s, const char *mp)
+{
+	if (strncmp(mp, s->layers_dir, s->dir_len) != 0 || mp[s->dir_len] != '/')
+		return NULL;
+	mp += s->dir_len + 1;
+	return strlen(mp) == DIGEST_HEX_LEN && is_hex64(mp) ? mp : NULL;
+}
+
 static int inuse_cb(const struct mountinfo_entry *e, void *data)
 {
-	struct gc_inuse *u = data;
+	struct inuse_scan *s = data;
+	const char *own = own_layer_mount(s, e->mount_point);
 
-	scan_layer_names(u, e->mount_point);
-	scan_layer_names(u, e->root);
+	if (s->pass == 0) {
+		if (own && s->n < s->cap) {
+			memcpy(s->kept[s->n], own, DIGEST_HEX_LEN + 1);
+			s->devs[s->n][0] = e->major;
+			s->devs[s->n][1] = e->minor;
+			s->n++;
+		}
+		return 0;
+	}
+	if (own)
+		return 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (e->major == s->devs[i][0] && e->minor == s->devs[i][1])
+			inuse_add(s->u, s->kept[i]); /* a bind mount of the layer */
+	scan_layer_names(s->u, e->mount_point);
+	scan_layer_names(s->u, e->root);
 	if (e->super_opts)
-		scan_layer_names(u, e->super_opts);
+		scan_layer_names(s->u, e->super_opts);
 	return 0;
 }
 
 int gc_inuse_load(struct gc_inuse *out, struct berr **err)
 {
+	char dir[PATH_MAX];
+	struct inuse_scan s = { .u = out, .cap = 256 };
+	int ret;
+
+	if (snprintf(dir, sizeof(dir), "%s/layers", paths_run_dir()) >= (int) sizeof(dir))
+		return berr_make(err, ENAMETOOLONG, "run dir");
+	s.layers_dir = dir;
+	s.dir_len = strlen(dir);
+	s.kept = xcalloc(s.cap, sizeof(*s.kept));
+	s.devs = xcalloc(s.cap, sizeof(*s.devs));
 	out->n = 0;
 	out->hex = xcalloc(INUSE_MAX, sizeof(*out->hex));
-	if (mountinfo_each(NULL, inuse_cb, out, err) < 0) {
+	ret = mountinfo_each(NULL, inuse_cb, &s, err);
+	if (ret >= 0) {
+		s.pass = 1;
+		ret = mountinfo_each(NULL, inuse_cb, &s, err);
+	}
+	free(s.kept);
+	free(s.devs);
+	if (ret >= 0) {
+		/* Running containers' overlays are out of the host's sight. */
+		char (*running)[65] = NULL;
+		size_t n = 0;
+		ret = layer_running_set(&running, &n, err);
+		for (size_t i = 0; i < n; i++)
+			inuse_add(out, running[i]);
+		free(running);
+	}
+	if (ret < 0) {
 		gc_inuse_free(out);
 		return -1;
 	}
@@ -365,6 +427,10 @@ static int sweep_layers(const struct gc_reach *r, const struct gc_opts *o, struc
 
 	if (paths_layers_dir(dir, sizeof(dir)) < 0)
 		return berr_make(err, errno, "layers path");
+	/* Layer mounts kept for the next start go first: a removed layer file must not stay
+	 * held by a loop device. */
+	if (!o->dry_run && layer_release_unused(err) < 0)
+		return -1;
 	if (gc_inuse_load(&inuse, err) < 0)
 		return -1;
 	d = opendir(dir);

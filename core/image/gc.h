@@ -19,7 +19,10 @@ struct berr;
 int gc_lock(bool exclusive, struct berr **err);
 void gc_unlock(int fd);
 
-/* Layers in use: mounted under <run-dir>/layers/<hex>, or named by an overlay's options. */
+/* Layers in use: named by an overlay's options, or bind-mounted, or a dir layer mounted. A
+ * squashfs layer's own mount under <run-dir>/layers/<hex>, which stays after its last
+ * container for the next start, does not count; the GC releases such mounts before it
+ * removes layer files (layer_release_unused). */
 struct gc_inuse {
 	char (*hex)[DIGEST_HEX_LEN + 1];
 	size_t n;

@@ -6,6 +6,9 @@
 #include "base/mountinfo.h"
 #include "base/paths.h"
 #include "base/util.h"
+#include "image/digest.h"
+#include "image/image.h"
+#include "runtime/record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,6 +219,41 @@ static int scan_mount(const struct mountinfo_entry *e, void *data)
 	return 0;
 }
 
+int layer_running_set(char (**hex)[65], size_t *n, struct berr **err)
+{
+	struct rec_list l = { 0 };
+	size_t cap = 0;
+
+	*hex = NULL;
+	*n = 0;
+	if (rec_list_load(&l, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n; i++) {
+		struct digest top;
+		struct img img;
+		struct berr *e = NULL;
+
+		/* rec_list_load has marked those whose process is gone as exited. */
+		if (l.v[i].st.status != REC_RUNNING || l.v[i].cfg.image_digest == NULL)
+			continue;
+		if (digest_parse(l.v[i].cfg.image_digest, "image digest", &top, &e) < 0 ||
+		    img_open(&top, &img, &e) < 0) {
+			berr_free(e); /* its image is gone: nothing of it can be released anyway */
+			continue;
+		}
+		for (size_t k = 0; k < img.n_layers; k++) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*hex = xrealloc(*hex, cap * sizeof(**hex));
+			}
+			memcpy((*hex)[(*n)++], img.chain_ids[k].hex, 65);
+		}
+		img_close(&img);
+	}
+	rec_list_free(&l);
+	return 0;
+}
+
 int layer_release_unused(struct berr **err)
 {
 	char dir[PATH_MAX], mp[PATH_MAX];
@@ -223,6 +261,8 @@ int layer_release_unused(struct berr **err)
 	unsigned devs[256][2];
 	bool used[256];
 	struct usage_scan s = { .mounts = mounts, .devs = devs, .used = used, .cap = 256 };
+	char (*running)[65] = NULL;
+	size_t n_running = 0;
 	int lock, released = 0;
 
 	if (snprintf(dir, sizeof(dir), "%s/layers", paths_run_dir()) >= (int) sizeof(dir))
@@ -233,10 +273,17 @@ int layer_release_unused(struct berr **err)
 	if (lock < 0)
 		return -1;
 	if (mountinfo_each(NULL, scan_mount, &s, err) < 0 ||
-	    (s.pass = 1, mountinfo_each(NULL, scan_mount, &s, err)) < 0) {
+	    (s.pass = 1, mountinfo_each(NULL, scan_mount, &s, err)) < 0 ||
+	    layer_running_set(&running, &n_running, err) < 0) {
 		close(lock);
 		return -1;
 	}
+	/* A running container's overlay is in its own mount namespace, out of this table's
+	 * sight: its record says which layers it stands on. */
+	for (size_t i = 0; i < s.n; i++)
+		for (size_t k = 0; k < n_running && !used[i]; k++)
+			used[i] = strcmp(running[k], mounts[i]) == 0;
+	free(running);
 	for (size_t i = 0; i < s.n; i++) {
 		if (used[i])
 			continue;

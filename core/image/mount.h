@@ -1,6 +1,7 @@
 /* Layer mounts: each squashfs layer loop-mounted read-only once under <run-dir>/layers/<hex>,
  * shared by every container; overlayfs stacks them. Use counts are not stored anywhere: a
- * layer is in use while a mount refers to it, which the kernel's mount table tells. */
+ * layer is in use while a mount refers to it, which the kernel's mount table tells, or while
+ * a running container (whose record names its image) stands on it. */
 #ifndef BERTH_IMAGE_MOUNT_H
 #define BERTH_IMAGE_MOUNT_H
 
@@ -17,8 +18,16 @@ int loop_attach_ro(const char *file, char *dev, size_t devsize, struct berr **er
  * processes. */
 int layer_mount(const char *hex, char *out, size_t size, struct berr **err);
 
-/* Unmount every layer mount that no other mount uses. Returns how many were released. */
+/* Unmount every layer mount that no other mount and no running container uses. Layer
+ * mounts stay after their last container exits, so the next start finds them ready (and
+ * their page cache warm); `berth system prune-mounts`, rmi and the GC call this. Returns how
+ * many were released. */
 int layer_release_unused(struct berr **err);
+
+/* The chain ids (64 hex digits each) of the layers under running containers, whose overlays
+ * live in the containers' own mount namespaces where the host's mount table cannot show
+ * them. *hex is allocated (NULL when *n is 0). */
+int layer_running_set(char (**hex)[65], size_t *n, struct berr **err);
 
 #define OVERLAY_OPTS_MAX 4096 /* the kernel takes one page of mount options */
 

@@ -29,6 +29,7 @@ app_image_build() {
 app_teardown() {
 	[ -n "${BERTH_ROOT:-}" ] || return 0
 	local leftovers
+	release_layer_mounts
 	leftovers=$(grep -c "$TMP" /proc/self/mountinfo || true)
 	for m in $(grep "$TMP" /proc/self/mountinfo | awk '{ print $5 }' | sort -r); do umount -l "$m" 2>/dev/null; done
 	[ "$leftovers" = 0 ] || { echo "mounts left behind: $leftovers"; berth_teardown; return 1; }

@@ -48,6 +48,7 @@ teardown() {
 	[ -f "$TMP/sig/stop" ] || touch "$TMP/sig/stop" 2>/dev/null || true
 	[ -z "${RUN_PID:-}" ] || wait "$RUN_PID" 2>/dev/null || true
 	local leftovers
+	release_layer_mounts
 	leftovers=$(grep -c "$TMP" /proc/self/mountinfo || true)
 	for m in $(grep "$TMP" /proc/self/mountinfo | awk '{ print $5 }' | sort -r); do umount -l "$m" 2>/dev/null; done
 	[ "$leftovers" = 0 ] || { echo "mounts left behind: $leftovers"; berth_teardown; return 1; }

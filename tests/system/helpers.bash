@@ -13,7 +13,15 @@ berth_setup() {
 }
 
 berth_teardown() {
+	release_layer_mounts
 	[ -n "${TMP:-}" ] && rm -rf "$TMP"
+}
+
+# Layer mounts outlive the containers that used them (the next start finds them ready);
+# a test's own go before its data root is checked and removed.
+release_layer_mounts() {
+	[ -n "${BERTH_RUN_DIR:-}" ] && [ -d "$BERTH_RUN_DIR/layers" ] || return 0
+	"$BERTH" system prune-mounts >/dev/null 2>&1 || true
 }
 
 require_root() {

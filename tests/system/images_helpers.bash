@@ -99,6 +99,7 @@ images_setup() {
 images_teardown() {
 	[ -n "${TMP:-}" ] || return 0
 	local mp i
+	release_layer_mounts
 	for i in 1 2 3; do
 		for mp in $(awk -v t="$TMP" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
 			"$BERTH" image umount "$mp" >/dev/null 2>&1 || umount -l "$mp" 2>/dev/null || true

@@ -361,3 +361,37 @@ print(urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=2).re
 	! python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$hp" 2>/dev/null
 	"$BERTH" rm web
 }
+
+@test "run: the layer mount stays for the next start; prune-mounts, image prune and rmi release it" {
+	layer_mounts() { grep -c " $BERTH_RUN_DIR/layers/" /proc/self/mountinfo || true; }
+	"$BERTH" run --rm --entrypoint true app:1
+	[ "$(layer_mounts)" = 1 ]
+	# The next start uses the same mount, and no container keeps it busy.
+	"$BERTH" run --rm --entrypoint true app:1
+	[ "$(layer_mounts)" = 1 ]
+	run "$BERTH" system df
+	[[ "${lines[1]}" == "Images "*" 1 "*" 0 "* ]]
+	run "$BERTH" system prune-mounts
+	[ "$status" -eq 0 ]
+	[ "$output" = "Released 1 layer mount" ]
+	[ "$(layer_mounts)" = 0 ]
+	[ -z "$(losetup -a | grep "$TMP")" ]
+	# A running container's layer stays mounted through a prune.
+	"$BERTH" run --name busy --entrypoint sleep app:1 1000 &
+	for _ in $(seq 100); do
+		[ "$("$BERTH" ps -q | wc -l)" = 1 ] && break
+		sleep 0.1
+	done
+	run "$BERTH" system prune-mounts
+	[ "$output" = "Released 0 layer mounts" ]
+	[ "$(layer_mounts)" = 1 ]
+	kill -9 "$(sed -n 's/^ *"Pid": \([0-9]*\).*/\1/p' "$BERTH_ROOT"/containers/*/state.json)"
+	wait
+	"$BERTH" rm busy
+	# rmi lets the kept mount go with the image.
+	[ "$(layer_mounts)" = 1 ]
+	"$BERTH" rmi app:1
+	[ "$(layer_mounts)" = 0 ]
+	[ -z "$(ls "$BERTH_ROOT/layers")" ]
+	[ -z "$(losetup -a | grep "$TMP")" ]
+}

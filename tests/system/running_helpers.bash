@@ -53,6 +53,7 @@ stop_bg() {
 # After a test: nothing of this data root stays mounted, looped or in a cgroup.
 assert_nothing_left() {
 	local leftovers
+	release_layer_mounts
 	leftovers=$(grep -c "$TMP" /proc/self/mountinfo || true)
 	for m in $(grep "$TMP" /proc/self/mountinfo | awk '{ print $5 }' | sort -r); do umount -l "$m" 2>/dev/null; done
 	[ "$leftovers" = 0 ] || { echo "mounts left behind: $leftovers"; return 1; }
