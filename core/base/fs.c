@@ -64,46 +64,71 @@ int fs_fsync_parent(const char *path, struct berr **err)
 	return fs_fsync_dir(dir, err);
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+enum { WRITE_SYNC = 1, WRITE_RENAME = 2 };
+
+static int write_file(const char *path, const void *data, size_t len, mode_t mode, unsigned how,
+		      struct berr **err)
 {
 	char tmp[PATH_MAX];
+	const char *name = path;
 	int fd, n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int) getpid());
-	if (n < 0 || (size_t) n >= sizeof(tmp))
-		return berr_make(err, ENAMETOOLONG, "write `%s`", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (how & WRITE_RENAME) {
+		n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int) getpid());
+		if (n < 0 || (size_t) n >= sizeof(tmp))
+			return berr_make(err, ENAMETOOLONG, "write `%s`", path);
+		name = tmp;
+	}
+	fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (how & WRITE_RENAME ? O_TRUNC : O_EXCL),
+		  mode);
 	if (fd < 0)
-		return berr_make(err, errno, "create `%s`", tmp);
+		return berr_make(err, errno, "create `%s`", name);
 	if (write_all(fd, data, len) < 0) {
-		berr_make(err, errno, "write `%s`", tmp);
+		berr_make(err, errno, "write `%s`", name);
 		goto fail;
 	}
 	/* open() applied the umask; the caller asked for exactly `mode`. */
 	if (fchmod(fd, mode) < 0) {
-		berr_make(err, errno, "chmod `%s`", tmp);
+		berr_make(err, errno, "chmod `%s`", name);
 		goto fail;
 	}
-	if (fsync(fd) < 0) {
-		berr_make(err, errno, "fsync `%s`", tmp);
+	if ((how & WRITE_SYNC) && fsync(fd) < 0) {
+		berr_make(err, errno, "fsync `%s`", name);
 		goto fail;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		berr_make(err, errno, "close `%s`", tmp);
+		berr_make(err, errno, "close `%s`", name);
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) < 0) {
+	if ((how & WRITE_RENAME) && rename(tmp, path) < 0) {
 		berr_make(err, errno, "rename `%s` to `%s`", tmp, path);
 		goto fail;
 	}
-	return fs_fsync_parent(path, err);
+	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlink(name);
 	return -1;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	if (write_file(path, data, len, mode, WRITE_SYNC | WRITE_RENAME, err) < 0)
+		return -1;
+	return fs_fsync_parent(path, err);
+}
+
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	return write_file(path, data, len, mode, WRITE_RENAME, err);
+}
+
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	return write_file(path, data, len, mode, WRITE_SYNC, err);
 }
 
 int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)

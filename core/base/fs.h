@@ -13,6 +13,18 @@ struct berr;
  * `path`, fsync the directory. The temporary file is removed on failure. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
 
+/* Replace `path` as fs_write_atomic does (tmp, rename), without any fsync: for files that are
+ * made again before every use (a container's /etc/hosts), or whose loss in a power cut only
+ * loses what a reader already sees through. A reader never sees a half-written file; after a
+ * power cut the file may hold the old content, the new, or (on file systems that do not order
+ * a replacing rename after its data) nothing. */
+int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
+
+/* Create `path`, which must not exist, with `len` bytes of `data` and fsync it; no rename,
+ * no directory fsync. For files in a directory that is not visible yet, which the caller
+ * fsyncs once and renames into place. */
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
+
 /* fsync the directory holding `path` (or `path` itself with fs_fsync_dir), so a rename or a
  * create in it is durable. */
 int fs_fsync_parent(const char *path, struct berr **err);

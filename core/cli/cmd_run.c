@@ -307,7 +307,23 @@ static int exec_step(const struct rt_config *c, void *data, int *status, struct 
 
 /* ---- host side ---- */
 
-/* Files the container sees as /etc/hosts, /etc/resolv.conf and /etc/hostname. */
+/* --add-host and --dns values, checked when the container is created. */
+static int check_etc_opts(const struct run_opts *o, struct berr **err)
+{
+	for (size_t i = 0; i < o->add_hosts.n; i++) {
+		const char *h = o->add_hosts.v[i], *sep = strchr(h, ':');
+		if (sep == NULL || sep == h || sep[1] == '\0' || !one_word(h))
+			return berr_usage(err, "--add-host `%s`: use HOST:IP", h);
+	}
+	for (size_t i = 0; i < o->dns.n; i++)
+		if (!one_word(o->dns.v[i]))
+			return berr_usage(err, "--dns `%s`: use an IP address", o->dns.v[i]);
+	return 0;
+}
+
+/* Files the container sees as /etc/hosts, /etc/resolv.conf and /etc/hostname. They are made
+ * afresh before every start (from the record, the options and the host's files, as Docker
+ * does), so they need no fsync: a power cut can only lose a copy the next start rewrites. */
 static int write_etc_files(const char *id, const char *hostname, bool host_net, const struct run_opts *o,
 			   struct berr **err)
 {
@@ -344,7 +360,7 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 		free(buf);
 		return berr_make(err, errno, "hosts path");
 	}
-	if (fs_write_atomic(path, buf, len, 0644, err) < 0) {
+	if (fs_write_replace(path, buf, len, 0644, err) < 0) {
 		free(buf);
 		return -1;
 	}
@@ -375,7 +391,7 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 		free(buf);
 		return berr_make(err, errno, "resolv.conf path");
 	}
-	if (fs_write_atomic(path, buf ? buf : "", len, 0644, err) < 0) {
+	if (fs_write_replace(path, buf ? buf : "", len, 0644, err) < 0) {
 		free(buf);
 		return -1;
 	}
@@ -385,7 +401,7 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 	{
 		char line[300];
 		int n = snprintf(line, sizeof(line), "%s\n", hostname);
-		return fs_write_atomic(path, line, (size_t) n, 0644, err);
+		return fs_write_replace(path, line, (size_t) n, 0644, err);
 	}
 }
 
@@ -855,7 +871,7 @@ static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **ar
 		goto undo;
 	}
 	if (fs_mkdir_p(rootfs, 0700, err) < 0 || fs_mkdir_p(upper, 0755, err) < 0 ||
-	    fs_mkdir_p(work, 0700, err) < 0 || write_etc_files(r->rc.id, hostname, r->host_net, o, err) < 0)
+	    fs_mkdir_p(work, 0700, err) < 0 || check_etc_opts(o, err) < 0)
 		goto undo;
 	return 0;
 undo: {
@@ -936,6 +952,7 @@ static void wait_plain(pid_t pid, int *ws)
 struct launch_io {
 	int stdio[3];             /* -1: inherit (stdin: /dev/null unless -i or -t) */
 	unsigned restart_count;
+	bool foreground;          /* berth run/start -a waits for it: its running mark needs no fsync */
 };
 
 /* Volumes, layers, cgroup, the child in its namespaces, released: it runs, and state.json
@@ -972,7 +989,7 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 		berr_make(err, errno, "container paths");
 		goto fail;
 	}
-	if (cg_detect(&L->sys, NULL, err) < 0)
+	if (write_etc_files(rc->id, rc->hostname, r->host_net, o, err) < 0 || cg_detect(&L->sys, NULL, err) < 0)
 		goto fail;
 	rtm = xcalloc(rc->n_mounts ? rc->n_mounts : 1, sizeof(*rtm));
 	if (prepare_volumes(rc, &r->img, rtm, err) < 0)
@@ -1042,7 +1059,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 		*err = NULL;
 		L->proxy = 0;
 	}
-	if (rec_state_set_running(&L->st, ch.pid, err) < 0 || rec_save_state(rc->id, &L->st, err) < 0) {
+	if (rec_state_set_running(&L->st, ch.pid, err) < 0 ||
+	    (io->foreground ? rec_save_state_nosync : rec_save_state)(rc->id, &L->st, err) < 0) {
 		log_warn("%s", (*err)->msg); /* the container runs anyway; ps will show it exited */
 		berr_free(*err);
 		*err = NULL;
@@ -1131,7 +1149,7 @@ int run_finish(struct run_live *L, int ws)
  * -t), finish. Returns the exit status to give. */
 static int start(struct run_ctx *r)
 {
-	struct launch_io io = { .stdio = { -1, -1, -1 } };
+	struct launch_io io = { .stdio = { -1, -1, -1 }, .foreground = true };
 	struct run_live L;
 	struct berr *err = NULL;
 	sigset_t relay_set, old_mask;

@@ -312,8 +312,23 @@ int rec_load(const char *id, struct rec *out, struct berr **err)
 		memcpy(out->cfg.id, id, REC_ID_LEN + 1);
 		return -1;
 	}
-	if (read_json_file(id, "state.json", &sdata, &len, path, sizeof(path), err) < 0 ||
-	    rec_state_parse(sdata, len, path, &out->st, err) < 0)
+	if (read_json_file(id, "state.json", &sdata, &len, path, sizeof(path), err) < 0)
+		return -1;
+	if (len == 0) {
+		/* Only a power cut during an unsynced write of the running mark (a foreground
+		 * run's, rec_save_state_nosync) leaves it empty: the process ended with it. */
+		out->st.status = REC_EXITED;
+		out->st.exit_code = REC_EXIT_UNKNOWN;
+		out->st.error = xstrdup("its state was lost in a power cut while it ran: its exit "
+					"status is unknown");
+		out->stale = true;
+		{
+			int64_t bt = boot_time();
+			out->st.finished = bt > 0 ? bt * 1000000000 : rec_now();
+		}
+		return 0;
+	}
+	if (rec_state_parse(sdata, len, path, &out->st, err) < 0)
 		return -1;
 	rec_check(out);
 	return 0;
@@ -460,7 +475,7 @@ int rec_find(const char *ref, struct rec *out, struct berr **err)
 	return i >= 0 ? 0 : -1;
 }
 
-int rec_save_state(const char *id, const struct rec_state *st, struct berr **err)
+static int save_state(const char *id, const struct rec_state *st, bool sync, struct berr **err)
 {
 	char path[PATH_MAX];
 	char *s;
@@ -471,9 +486,20 @@ int rec_save_state(const char *id, const struct rec_state *st, struct berr **err
 	s = rec_state_dump(st);
 	if (s == NULL)
 		return berr_make(err, ENOMEM, "write `%s`", path);
-	ret = fs_write_atomic(path, s, strlen(s), 0600, err);
+	ret = sync ? fs_write_atomic(path, s, strlen(s), 0600, err)
+		   : fs_write_replace(path, s, strlen(s), 0600, err);
 	free(s);
 	return ret;
+}
+
+int rec_save_state(const char *id, const struct rec_state *st, struct berr **err)
+{
+	return save_state(id, st, true, err);
+}
+
+int rec_save_state_nosync(const char *id, const struct rec_state *st, struct berr **err)
+{
+	return save_state(id, st, false, err);
 }
 
 int rec_refresh(struct rec *r, struct berr **err)
@@ -561,11 +587,13 @@ static int write_record(const struct rec_config *c, struct berr **err)
 	ss = rec_state_dump(&st);
 	if (cs == NULL || ss == NULL)
 		return berr_make(err, ENOMEM, "container %s", c->id);
-	/* Inside our own directory in tmp/, whose path paths.c gave. */
+	/* Inside our own directory in tmp/, whose path paths.c gave. Nothing sees it before the
+	 * rename, so each file needs its data synced but no rename of its own: one fsync of
+	 * the directory then makes both names durable before the rename publishes them. */
 	if (join(file, sizeof(file), tmp, "config.json", err) < 0 ||
-	    fs_write_atomic(file, cs, strlen(cs), 0600, err) < 0 ||
+	    fs_write_new(file, cs, strlen(cs), 0600, err) < 0 ||
 	    join(file, sizeof(file), tmp, "state.json", err) < 0 ||
-	    fs_write_atomic(file, ss, strlen(ss), 0600, err) < 0)
+	    fs_write_new(file, ss, strlen(ss), 0600, err) < 0 || fs_fsync_dir(tmp, err) < 0)
 		goto fail;
 	if (rename(tmp, dst) < 0) {
 		berr_make(err, errno, "rename `%s` to `%s`", tmp, dst);

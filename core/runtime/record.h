@@ -163,6 +163,12 @@ int rec_create(struct rec_config *cfg, struct berr **err);
 
 /* Write state.json of record `id` atomically. */
 int rec_save_state(const char *id, const struct rec_state *st, struct berr **err);
+/* The same without fsyncs, for the running mark of a foreground `berth run`: a power cut ends
+ * that process, so the mark is stale after it anyway. What a power cut can leave is the
+ * previous state (created), the running mark (seen through by rec_check: another boot), or,
+ * on a file system that does not order a replacing rename after its data, an empty
+ * state.json, which rec_load reads as exited with an unknown status. */
+int rec_save_state_nosync(const char *id, const struct rec_state *st, struct berr **err);
 
 /* Read one record by full id; errors name the file that is unreadable or corrupt. Liveness
  * is checked (see rec_check). */

@@ -617,6 +617,51 @@ static void test_fsync_helpers(void **state)
 	berr_free(err);
 }
 
+/* ---- fs_write_replace, fs_write_new ---- */
+
+static void test_write_replace(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+	struct berr *err = NULL;
+	struct stat st;
+
+	path_in(path, f, "hosts");
+	write_file(path, "old content that is longer than the new one");
+	assert_int_equal(fs_write_replace(path, "new\n", 4, 0644, &err), 0);
+	expect_content(path, "new\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(count_tmp(f->dir), 0);
+	/* A missing directory is an error naming the file, and leaves nothing. */
+	path_in(path, f, "nodir/hosts");
+	assert_int_equal(fs_write_replace(path, "x", 1, 0644, &err), -1);
+	assert_int_equal(err->errcode, ENOENT);
+	berr_free(err);
+}
+
+static void test_write_new(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+	struct berr *err = NULL;
+	struct stat st;
+	mode_t old = umask(077);
+
+	path_in(path, f, "config.json");
+	assert_int_equal(fs_write_new(path, "{}", 2, 0640, &err), 0);
+	expect_content(path, "{}");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	umask(old);
+	/* Never over an existing file: that one stays as it was. */
+	assert_int_equal(fs_write_new(path, "other", 5, 0600, &err), -1);
+	assert_int_equal(err->errcode, EEXIST);
+	berr_free(err);
+	expect_content(path, "{}");
+	assert_int_equal(count_tmp(f->dir), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -628,6 +673,8 @@ int main(void)
 		T(test_write_atomic_missing_dir),
 		T(test_write_atomic_failed_rename_cleans_up),
 		T(test_write_atomic_name_too_long),
+		T(test_write_replace),
+		T(test_write_new),
 		T(test_mkdir_p),
 		T(test_mkdir_p_relative),
 		T(test_mkdir_p_file_in_the_way),

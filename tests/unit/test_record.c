@@ -640,6 +640,40 @@ static void test_corrupt_state(void **state)
 	rec_list_free(&l);
 }
 
+/* The running mark of a foreground run is written without fsync: a power cut may leave an
+ * empty state.json, which reads as a container that exited with an unknown status. */
+static void test_empty_state_after_power_cut(void **state)
+{
+	char id[REC_ID_LEN + 1];
+	struct rec_state st = { .status = REC_CREATED };
+	struct rec r;
+	struct berr *err = NULL;
+
+	(void) state;
+	create("cut", id);
+	assert_int_equal(rec_state_set_running(&st, getpid(), &err), 0);
+	assert_int_equal(rec_save_state_nosync(id, &st, &err), 0);
+	assert_int_equal(rec_load(id, &r, &err), 0);
+	assert_int_equal(r.st.status, REC_RUNNING);
+	rec_free(&r);
+	rec_state_free(&st);
+	write_file(id, "state.json", "");
+	assert_int_equal(rec_load(id, &r, &err), 0);
+	assert_false(r.broken);
+	assert_true(r.stale);
+	assert_int_equal(r.st.status, REC_EXITED);
+	assert_int_equal(r.st.exit_code, REC_EXIT_UNKNOWN);
+	assert_non_null(r.st.error);
+	/* The corrected state goes back to flash. */
+	assert_int_equal(rec_refresh(&r, &err), 0);
+	rec_free(&r);
+	assert_int_equal(rec_load(id, &r, &err), 0);
+	assert_false(r.stale);
+	assert_int_equal(r.st.status, REC_EXITED);
+	rec_free(&r);
+	assert_int_equal(rec_remove("cut", 0, NULL, &err), 0);
+}
+
 static void test_repair(void **state)
 {
 	char id[REC_ID_LEN + 1], path[PATH_MAX + 8], dir[PATH_MAX];
@@ -715,6 +749,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_volumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_state_after_power_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_keeps_record_images, setup, teardown),
 	};
