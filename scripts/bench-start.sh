@@ -6,9 +6,10 @@
 # Prints the median, p90 and min wall time per start, the CPU time per start, and berth/peer
 # ratios. Rounds interleave the tools so that drift hits all of them. Timings vary by machine:
 # compare the ratios.
-# Usage: scripts/bench-start.sh [-n RUNS] [-r ROUNDS] [-m MEMORY] [-S]
+# Usage: scripts/bench-start.sh [-n RUNS] [-r ROUNDS] [-m MEMORY] [-S] [-s]
 #   RUNS starts per tool (default 50) in ROUNDS rounds (default 5), MEMORY limit (default 64m);
-#   -S: the peers run without a seccomp profile (berth with seccomp=unconfined), to see its cost.
+#   -S: the peers run without a seccomp profile (berth with seccomp=unconfined), to see its cost;
+#   -s: also the static build ($O/static/berth, made with STATIC=1), as tool `berth-s`.
 # Needs root. crun refuses hybrid cgroups (v1 controllers and a cgroup2 hierarchy): there each
 # round of crun runs inside one `unshare -m` where a throwaway tmpfs replaces the cgroup2 mount
 # (the unshare is outside the timing).
@@ -17,14 +18,15 @@ export LC_ALL=C
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-$top/build}
-runs=50 rounds=5 mem=64m noseccomp=
-while getopts n:r:m:S opt; do
+runs=50 rounds=5 mem=64m noseccomp= static=
+while getopts n:r:m:Ss opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	S) noseccomp=1 ;;
-	*) sed -n 's/^# \{0,1\}//; 9,14p' "$0"; exit 2 ;;
+	s) static=1 ;;
+	*) sed -n 's/^# \{0,1\}//; 9,15p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench-start: needs root" >&2; exit 1; }
@@ -40,6 +42,7 @@ case $mem in
 esac
 make -s -C "$top" O="$O" "$O/berth" >&2
 berth=$O/berth
+[ -z "$static" ] || make -s -C "$top" O="$O/static" STATIC=1 "$O/static/berth" >&2
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-bench.XXXXXX")
 export BERTH_ROOT=$work/root BERTH_RUN_DIR=$work/run BERTH_CONFIG=/dev/null
@@ -171,6 +174,7 @@ timed() {
 berth_cmd=("$berth" run --rm --network none -m "$mem")
 [ -z "$noseccomp" ] || berth_cmd+=(--security-opt seccomp=unconfined)
 berth_cmd+=(bench:1 /bin/true)
+berth_s_cmd=("$O/static/berth" "${berth_cmd[@]:1}")
 # crun on a hybrid host: its rounds in their own mount namespace where a throwaway tmpfs
 # replaces the cgroup2 mount (crun still writes <id>/cgroup.procs there; on the bare mount
 # point they would land in the host's /sys/fs/cgroup tmpfs, hidden under its cgroup2 mount).
@@ -181,6 +185,7 @@ fi
 start() {
 	case $1 in
 	berth) timed berth "$2" "${berth_cmd[@]}" ;;
+	berth-s) timed berth-s "$2" "${berth_s_cmd[@]}" ;;
 	crun) unshare -m --propagation private bash -c "$crun_pre && $(declare -f timed) && work=${work@Q} &&
 		timed crun $2 crun --root ${work@Q}/crun-state run --bundle ${work@Q}/bundle @ID@" ;;
 	runc) timed runc "$2" runc --root "$work/runc-state" run --bundle "$work/bundle" @ID@ ;;
@@ -203,6 +208,7 @@ round() {
 }
 
 tools=(berth)
+[ -z "$static" ] || tools+=(berth-s)
 for n in crun runc; do
 	if command -v $n >/dev/null; then tools+=("$n"); else failed[$n]="not installed"; fi
 done
@@ -228,7 +234,7 @@ stats() {
 }
 declare -A med p90 min cnt
 printf '%-7s %10s %10s %10s %14s\n' tool median_ms p90_ms min_ms cpu_ms/start
-for n in berth crun runc floor; do
+for n in berth ${static:+berth-s} crun runc floor; do
 	if [ -n "${failed[$n]:-}" ] || [ ! -s "$work/$n.us" ]; then
 		printf '%-7s failed: %s\n' "$n" "${failed[$n]:-no starts}"
 		continue
@@ -237,13 +243,14 @@ for n in berth crun runc floor; do
 	cpu[$n]=$(awk -v c="${cpu[$n]}" -v k="${cnt[$n]}" 'BEGIN { printf "%.2f", c * 1000 / k }')
 	printf '%-7s %10s %10s %10s %14s\n' "$n" "${med[$n]}" "${p90[$n]}" "${min[$n]}" "${cpu[$n]}"
 done
-if [ -n "${med[berth]:-}" ]; then
-	echo "ratios (berth / peer; below 1 is better for berth):"
+for b in berth ${static:+berth-s}; do
+	[ -n "${med[$b]:-}" ] || continue
+	echo "ratios ($b / peer; below 1 is better for berth):"
 	for n in crun runc floor; do
 		[ -n "${med[$n]:-}" ] || continue
-		awk -v n="$n" -v bm="${med[berth]}" -v pm="${med[$n]}" -v bp="${p90[berth]}" -v pp="${p90[$n]}" \
-			-v bc="${cpu[berth]}" -v pc="${cpu[$n]}" \
+		awk -v n="$n" -v bm="${med[$b]}" -v pm="${med[$n]}" -v bp="${p90[$b]}" -v pp="${p90[$n]}" \
+			-v bc="${cpu[$b]}" -v pc="${cpu[$n]}" \
 			'BEGIN { printf "  vs %-6s median %.2f  p90 %.2f  cpu %s\n", n, bm / pm, bp / pp,
 				(pc > 0 ? sprintf("%.2f", bc / pc) : "n/a (peer below the timer resolution)") }'
 	done
-fi
+done

@@ -72,9 +72,13 @@ const char *caps_name(int cap)
 
 int caps_kernel_last(void)
 {
+	/* The kernel's answer never changes while it runs; a start asks some sixty times. */
+	static int cached = -1;
 	char buf[16] = { 0 };
 	int fd, last = -1;
 
+	if (cached >= 0)
+		return cached;
 	fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -92,7 +96,8 @@ int caps_kernel_last(void)
 		while (last + 1 < CAPS_MAX && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
 			last++;
 	}
-	return last > CAP_KNOWN_LAST ? CAP_KNOWN_LAST : last;
+	cached = last > CAP_KNOWN_LAST ? CAP_KNOWN_LAST : last;
+	return cached;
 }
 
 uint64_t caps_all(int last_cap)

@@ -460,6 +460,33 @@ int cg_write(const char *dir, const char *file, const char *value, struct berr *
 	return 0;
 }
 
+int cg_write_each(const char *dir, const char *file, const char *const *values, size_t n, struct berr **err)
+{
+	char path[CG_PATH_MAX * 2];
+	int fd;
+
+	if (cg_join_path(path, sizeof(path), dir, file, err) < 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berr_make(err, errno, "open `%s`", path);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(values[i]);
+		ssize_t w;
+
+		do
+			w = write(fd, values[i], len);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 || (size_t) w != len) {
+			int e = w < 0 ? errno : EIO;
+			close(fd);
+			return berr_make(err, e, "write `%s` to `%s`", values[i], path);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 int cg_read(const char *dir, const char *file, char *buf, size_t size)
 {
 	char path[CG_PATH_MAX * 2];

@@ -201,6 +201,9 @@ uint64_t cg_shares_to_weight(uint64_t shares);
 int cg_err_missing(const struct cg_system *sys, enum cg_ctrl c, struct berr **err);
 /* Write `value` to dir/file in one write(2); the kernel's answer is the error. */
 int cg_write(const char *dir, const char *file, const char *value, struct berr **err);
+/* Write each of `values` to dir/file, one write(2) each, through one open: the kernel takes
+ * every write of a cgroup file as a command of its own (devices.allow lines). */
+int cg_write_each(const char *dir, const char *file, const char *const *values, size_t n, struct berr **err);
 /* Read dir/file (at most size-1 bytes) into buf. -1 with errno set, no berr: callers decide
  * whether a missing file is an error. */
 int cg_read(const char *dir, const char *file, char *buf, size_t size);

@@ -96,11 +96,18 @@ static int cpuset_inherit(const char *parent, const char *dir, struct berr **err
 }
 
 /* mkdir that takes over a stale, empty directory of the same name (a berth that died before
- * removing it); one that still holds processes belongs to a live container. */
-static int mkdir_fresh(const char *dir, struct berr **err)
+ * removing it); one that still holds processes belongs to a live container. The parent is
+ * made only when missing, the first time. */
+static int mkdir_fresh(const char *parent, const char *dir, struct berr **err)
 {
 	if (mkdir(dir, 0755) == 0)
 		return 0;
+	if (errno == ENOENT) {
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			return berr_make(err, errno, "create cgroup `%s`", parent);
+		if (mkdir(dir, 0755) == 0)
+			return 0;
+	}
 	if (errno != EEXIST)
 		return berr_make(err, errno, "create cgroup `%s`", dir);
 	if (rmdir(dir) < 0) {
@@ -141,11 +148,9 @@ static int write_devices(struct cg_handle *h, const struct cg_limits *l, struct 
 		return 0;
 	if (ctrl_dir(h, CG_DEVICES, dir, sizeof(dir)) < 0)
 		return 0; /* no devices hierarchy: the caller falls back to dropping CAP_MKNOD */
-	if (cg_write(dir, "devices.deny", "a", err) < 0)
+	if (cg_write(dir, "devices.deny", "a", err) < 0 ||
+	    cg_write_each(dir, "devices.allow", device_allow, ARRAY_SIZE(device_allow), err) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(device_allow) / sizeof(device_allow[0]); i++)
-		if (cg_write(dir, "devices.allow", device_allow[i], err) < 0)
-			return -1;
 	h->devices_enforced = true;
 	return 0;
 }
@@ -164,11 +169,23 @@ static int write_limits(struct cg_handle *h, const struct cg_limits *l, struct b
 			return -1;
 		/* memsw is memory + swap, so equal to the memory limit means no swap at all. Raised
 		 * after the memory limit: the kernel keeps memsw >= limit. */
-		if (cg_file_exists(dir, "memory.memsw.limit_in_bytes")) {
-			int64_t total = l->memory_swap == 0 ? l->memory : l->memory_swap;
-			if (write_i64(dir, "memory.memsw.limit_in_bytes", total, err) < 0)
+		int64_t total = l->memory_swap == 0 ? l->memory : l->memory_swap;
+		struct berr *e1 = NULL;
+		bool no_swap_accounting = false;
+
+		/* Written straight away: a missing file (no swap accounting) is the answer. */
+		if (write_i64(dir, "memory.memsw.limit_in_bytes", total, &e1) < 0) {
+			if (e1->errcode != ENOENT) {
+				if (err)
+					*err = e1;
+				else
+					berr_free(e1);
 				return -1;
-		} else if (l->memory_swap == 0 || l->memory_swap == l->memory) {
+			}
+			berr_free(e1);
+			no_swap_accounting = true;
+		}
+		if (no_swap_accounting && (l->memory_swap == 0 || l->memory_swap == l->memory)) {
 			/* Without swap accounting, keeping the cgroup off swap is the next best. */
 			struct berr *e2 = NULL;
 			if (cg_write(dir, "memory.swappiness", "0", &e2) < 0) {
@@ -233,13 +250,14 @@ static int v1_create(const struct cg_system *sys, const struct cg_limits *l, str
 		if (hier_dir(sys, i, NULL, parent, sizeof(parent), err) < 0 ||
 		    hier_dir(sys, i, h->id, dir, sizeof(dir), err) < 0)
 			goto fail;
-		if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
+		/* The cpuset parent needs its CPUs and memory nodes before a child can copy them. */
+		if (cpuset && mkdir(parent, 0755) < 0 && errno != EEXIST) {
 			berr_make(err, errno, "create cgroup `%s`", parent);
 			goto fail;
 		}
 		if (cpuset && cpuset_inherit(sys->hier[i].path, parent, err) < 0)
 			goto fail;
-		if (mkdir_fresh(dir, err) < 0)
+		if (mkdir_fresh(parent, dir, err) < 0)
 			goto fail;
 		h->hier_mask |= 1u << i;
 		if (cpuset && cpuset_inherit(parent, dir, err) < 0)
