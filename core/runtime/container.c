@@ -468,9 +468,6 @@ static void __attribute__((noreturn)) child_main(const struct rt_config *c, int 
 
 	child_sync_fd = sync_fd;
 	reset_signals();
-	/* Wait until the parent has put us into our cgroups. */
-	if (read(sync_fd, &go, 1) != 1)
-		_exit(125);
 	if (setsid() < 0) {
 		berr_make(&err, errno, "setsid");
 		rt_child_fail(125, err);
@@ -490,6 +487,11 @@ static void __attribute__((noreturn)) child_main(const struct rt_config *c, int 
 		berr_make(&err, errno, "set hostname `%s`", c->hostname);
 		rt_child_fail(125, err);
 	}
+	/* The root above is made while the parent puts us into our cgroups (its first write to
+	 * a cgroup.procs waits for an RCU grace period); nothing of the container's own runs
+	 * before that is done: wait for the go. */
+	if (read(sync_fd, &go, 1) != 1)
+		_exit(125);
 	if (c->init)
 		start_init();
 	(c->exec_fn ? c->exec_fn : rt_exec_plain)(c, c->exec_data, &status, &err);
@@ -632,14 +634,20 @@ static ssize_t sync_recv(int sock, char *buf, size_t size, int *fd)
 int rt_release(struct rt_child *ch, int *status, struct berr **err)
 {
 	char msg[SYNC_MSG_MAX + 1];
+	bool gone = false;
 	ssize_t n;
 	char *sp;
 
-	if (write(ch->sync_fd, "g", 1) != 1) {
+	/* EPIPE: the child failed while making its root, before it waited for the go; its
+	 * message is read below. */
+	if (send(ch->sync_fd, "g", 1, MSG_NOSIGNAL) != 1) {
 		int saved = errno;
-		rt_abort(ch);
-		*status = 125;
-		return berr_make(err, saved, "start the container");
+		if (saved != EPIPE) {
+			rt_abort(ch);
+			*status = 125;
+			return berr_make(err, saved, "start the container");
+		}
+		gone = true;
 	}
 	/* The child's end closes on exec (CLOEXEC): EOF means it is running the command. Before
 	 * that, with -t, the pty master arrives. */
@@ -657,6 +665,11 @@ int rt_release(struct rt_child *ch, int *status, struct berr **err)
 	}
 	close(ch->sync_fd);
 	ch->sync_fd = -1;
+	if (n == 0 && gone) {
+		rt_abort(ch);
+		*status = 125;
+		return berr_make(err, 0, "the container's process ended before it started");
+	}
 	if (n == 0)
 		return 0;
 	if (n < 0) {

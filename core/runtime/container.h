@@ -69,7 +69,9 @@ struct rt_child {
 };
 
 /* Clone the child into new mount, pid, uts, ipc and cgroup namespaces (and net with
- * new_net). It waits for rt_release, so the caller can put it into its cgroups first. */
+ * new_net). It makes the container's root and hostname meanwhile, then waits for
+ * rt_release before anything of the container's own runs, so the caller can put it into
+ * its cgroups first (which the root's making overlaps). */
 int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err);
 
 /* Let the child go on, and wait until it has exec'd (0) or failed (-1, *status set, the
