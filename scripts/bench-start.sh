@@ -58,6 +58,8 @@ cleanup() {
 		[ -d "$work/$r-state" ] || continue
 		for d in "$work/$r-state"/*/; do [ -d "$d" ] && $r --root "$work/$r-state" delete -f "$(basename "$d")"; done
 	done >/dev/null 2>&1
+	# the layer mounts berth keeps for the next start, then whatever else is left
+	"$berth" system prune-mounts >/dev/null 2>&1
 	grep -F " $work/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | xargs -r -n1 umount -l
 	rm -rf "$work"
 	local left
