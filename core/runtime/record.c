@@ -352,7 +352,42 @@ static int cmp_rec(const void *a, const void *b)
 }
 
 /* Load every record; unreadable ones become broken entries. */
-static int list_load(struct rec_list *out, struct berr **err)
+/* Config only: what a name check needs, without state.json or a liveness check. */
+static int load_config(const char *id, struct rec *out, struct berr **err)
+{
+	_cleanup_free_ char *cdata = NULL;
+	char path[PATH_MAX];
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->cfg.id, id, REC_ID_LEN + 1);
+	if (read_json_file(id, "config.json", &cdata, &len, path, sizeof(path), err) < 0 ||
+	    rec_config_parse(cdata, len, path, &out->cfg, err) < 0) {
+		memcpy(out->cfg.id, id, REC_ID_LEN + 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* One record of the list: unreadable ones are kept, broken. */
+static void load_entry(const char *id, const struct stat *sb, bool configs_only, struct rec *r)
+{
+	struct berr *e = NULL;
+
+	if ((configs_only ? load_config : rec_load)(id, r, &e) < 0) {
+		/* Keep what could be read (the config, when only state.json is bad): the record
+		 * still shows, dead, and can be removed by name or id. */
+		r->broken = true;
+		r->problem = xstrdup(e ? e->msg : "unreadable");
+		r->st.status = REC_DEAD;
+		r->st.exit_code = REC_EXIT_UNKNOWN;
+		if (r->cfg.created == 0)
+			r->cfg.created = (int64_t) sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+		berr_free(e);
+	}
+}
+
+static int list_load(struct rec_list *out, bool configs_only, struct berr **err)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
@@ -366,8 +401,6 @@ static int list_load(struct rec_list *out, struct berr **err)
 	if (d == NULL)
 		return errno == ENOENT ? 0 : berr_make(err, errno, "open `%s`", dir);
 	while ((de = readdir(d)) != NULL) {
-		struct berr *e = NULL;
-		struct rec *r;
 		struct stat sb;
 
 		if (!rec_id_valid(de->d_name))
@@ -382,18 +415,7 @@ static int list_load(struct rec_list *out, struct berr **err)
 			cap = cap ? cap * 2 : 16;
 			out->v = xrealloc(out->v, cap * sizeof(*out->v));
 		}
-		r = &out->v[out->n++];
-		if (rec_load(de->d_name, r, &e) < 0) {
-			/* Keep what could be read (the config, when only state.json is bad):
-			 * the record still shows, dead, and can be removed by name or id. */
-			r->broken = true;
-			r->problem = xstrdup(e ? e->msg : "unreadable");
-			r->st.status = REC_DEAD;
-			r->st.exit_code = REC_EXIT_UNKNOWN;
-			if (r->cfg.created == 0)
-				r->cfg.created = (int64_t) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-			berr_free(e);
-		}
+		load_entry(de->d_name, &sb, configs_only, &out->v[out->n++]);
 	}
 	closedir(d);
 	if (out->n > 1)
@@ -401,9 +423,27 @@ static int list_load(struct rec_list *out, struct berr **err)
 	return 0;
 }
 
+/* The list that find_in searches for `ref`: for a full id whose record is there, that record
+ * alone (an exact id wins over names and prefixes anyway), else every record. */
+static int list_load_for(struct rec_list *out, const char *ref, struct berr **err)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (rec_id_valid(ref) && paths_container(path, sizeof(path), ref) == 0 &&
+	    lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		memset(out, 0, sizeof(*out));
+		out->v = xcalloc(1, sizeof(*out->v));
+		out->n = 1;
+		load_entry(ref, &sb, false, &out->v[0]);
+		return 0;
+	}
+	return list_load(out, false, err);
+}
+
 int rec_list_load(struct rec_list *out, struct berr **err)
 {
-	return list_load(out, err);
+	return list_load(out, false, err);
 }
 
 void rec_list_free(struct rec_list *l)
@@ -464,7 +504,7 @@ int rec_find(const char *ref, struct rec *out, struct berr **err)
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	if (rec_list_load(&l, err) < 0)
+	if (list_load_for(&l, ref, err) < 0)
 		return -1;
 	i = find_in(&l, ref, err);
 	if (i >= 0) {
@@ -628,7 +668,8 @@ int rec_create(struct rec_config *c, struct berr **err)
 	lock = rec_lock(err);
 	if (lock < 0)
 		return -1;
-	if (list_load(&l, err) < 0)
+	/* Names are all a new record needs to know of the others. */
+	if (list_load(&l, true, err) < 0)
 		goto out;
 	if (c->name[0] && name_taken(&l, c->name, NULL)) {
 		name_conflict(err, c->name, &l);
@@ -689,7 +730,7 @@ int rec_rename(const char *ref, const char *new_name, struct berr **err)
 	lock = rec_lock(err);
 	if (lock < 0)
 		return -1;
-	if (list_load(&l, err) < 0 || (i = find_in(&l, ref, err)) < 0)
+	if (list_load(&l, false, err) < 0 || (i = find_in(&l, ref, err)) < 0)
 		goto out;
 	c = &l.v[i].cfg;
 	if (l.v[i].broken && c->name[0] == '\0') {
@@ -743,7 +784,7 @@ int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct 
 	lock = rec_lock(err);
 	if (lock < 0)
 		return -1;
-	if (list_load(&l, err) < 0 || (i = find_in(&l, ref, err)) < 0)
+	if (list_load_for(&l, ref, err) < 0 || (i = find_in(&l, ref, err)) < 0)
 		goto out;
 	r = &l.v[i];
 	if (!r->broken && r->st.status == REC_RUNNING) {
@@ -846,7 +887,7 @@ int rec_image_roots(char (**hex)[REC_ID_LEN + 1], size_t *n, struct berr **err)
 
 	*hex = NULL;
 	*n = 0;
-	if (list_load(&l, err) < 0)
+	if (list_load(&l, true, err) < 0)
 		return -1;
 	*hex = xcalloc(l.n + 1, sizeof(**hex));
 	for (size_t i = 0; i < l.n; i++) {

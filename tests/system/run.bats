@@ -51,6 +51,11 @@ teardown() {
 	run -125 "$BERTH" run --rm --network bridge app:1
 	[[ "$output" == *"bridge"* ]]
 	run -2 "$BERTH" run --rm --memory lots app:1
+	# A failure while the container's root is made (before its cgroups are joined) is
+	# reported as itself, and --rm leaves no record.
+	run -125 "$BERTH" run --rm -w /etc/passwd app:1
+	[[ "$output" == *"working directory \`/etc/passwd\` is not a directory"* ]]
+	[ -z "$("$BERTH" ps -aq)" ]
 }
 
 @test "run: environment from the image, -e and --env-file; working dir made if missing" {
