@@ -19,6 +19,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/proxy.h"
+#include "runtime/device.h"
 #include "runtime/record.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
@@ -85,7 +86,7 @@ const struct cli_opt cmd_run_opts[] = {
 	{ O_VOLUMES_FROM, 0, "volumes-from", "list", "Mount volumes from a container (NAME[:ro|rw])" },
 	{ O_ADD_HOST, 0, "add-host", "list", "Add a host-to-IP mapping (host:ip)" },
 	{ O_DNS, 0, "dns", "list", "Set custom DNS servers" },
-	{ O_DEVICE, 0, "device", "list", "Add a host device (not yet)" },
+	{ O_DEVICE, 0, "device", "list", "Add a host device (HOST[:CONTAINER][:rwm])" },
 	{ O_STOP_SIGNAL, 0, "stop-signal", "string", "Signal to stop the container" },
 	{ O_STOP_TIMEOUT, 0, "stop-timeout", "int", "Seconds to wait for the container to stop before killing it" },
 	{ 0, 0, NULL, NULL, NULL },
@@ -113,6 +114,9 @@ struct run_opts {
 	const char *secc_path;
 	struct port_map ports[PROXY_PORTS_MAX];
 	size_t n_ports;
+	struct dev_node *devices;     /* --device, read from the host when parsed */
+	size_t n_devices;
+	struct cg_device *cg_devices; /* their cgroup rules, as launch() gives them */
 };
 
 static int add(struct strlist *l, const char *v, const char *opt, struct berr **err)
@@ -246,7 +250,14 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 			break;
 		case O_MOUNT: if (add(&o->mounts, v, "--mount", err) < 0) return -1; break;
 		case O_VOLUMES_FROM: if (add(&o->volumes_from, v, "--volumes-from", err) < 0) return -1; break;
-		case O_DEVICE: return not_yet("--device", err);
+		case O_DEVICE:
+			if (o->n_devices == CG_DEVICES_MAX)
+				return berr_usage(err, "too many `--device` options (at most %d)", CG_DEVICES_MAX);
+			o->devices = xrealloc(o->devices, (o->n_devices + 1) * sizeof(*o->devices));
+			if (dev_from_spec(v, &o->devices[o->n_devices], err) < 0)
+				return -1;
+			o->n_devices++;
+			break;
 		}
 	}
 	if (o->privileged && !o->nnp_set)
@@ -728,6 +739,10 @@ struct run_ctx {
 
 static void run_ctx_free(struct run_ctx *r)
 {
+	for (size_t i = 0; i < r->o.n_devices; i++)
+		dev_free(&r->o.devices[i]);
+	free(r->o.devices);
+	free(r->o.cg_devices);
 	secc_filter_free(&r->filter);
 	rec_config_free(&r->rc);
 	spec_process_free(&r->proc);
@@ -1000,14 +1015,22 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	if (overlay_options(hexes, r->img.n_layers, upper, work, opts, sizeof(opts), err) < 0)
 		goto fail;
 	o->limits.all_devices = o->privileged;
+	/* --device: exactly those nodes, with their permissions, besides the defaults. */
+	free(o->cg_devices);
+	o->cg_devices = xcalloc(o->n_devices ? o->n_devices : 1, sizeof(*o->cg_devices));
+	for (size_t i = 0; i < o->n_devices; i++)
+		dev_cg_rule(&o->devices[i], &o->cg_devices[i]);
+	o->limits.devices = o->cg_devices;
+	o->limits.n_devices = o->n_devices;
 	if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
 		(*err)->status = EXIT_BERTH;
 		goto fail;
 	}
 	L->cg_made = true;
-	/* Where no device controller limits what nodes may be opened (cgroup v2 needs a BPF
-	 * program berth does not load yet), a container must not make nodes at all: otherwise
-	 * it could mknod a host disk and read it. */
+	/* Where no device controller limits what nodes may be opened (no v1 devices hierarchy,
+	 * or a v2 kernel without BPF device programs), a container must not make nodes at all:
+	 * otherwise it could mknod a host disk and read it. Its --device nodes are made by berth
+	 * before the capabilities drop, so they are there all the same. */
 	if (!L->cgh.devices_enforced && !o->privileged)
 		r->caps &= ~CAPS_BIT(CAP_MKNOD);
 
@@ -1030,6 +1053,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	c.privileged = o->privileged;
 	c.mounts = rtm;
 	c.n_mounts = rc->n_mounts;
+	c.devices = o->devices;
+	c.n_devices = o->n_devices;
 	c.hosts_file = hosts;
 	c.resolv_file = resolv;
 	c.hostname_file = hostname_file;

@@ -687,6 +687,16 @@ int cg_limits_check(const struct cg_limits *l, struct berr **err)
 		return -1;
 	if (l->cpuset_mems[0] && cg_parse_cpuset(l->cpuset_mems, scratch, sizeof(scratch), err) < 0)
 		return -1;
+	if (l->n_devices > CG_DEVICES_MAX)
+		return berr_usage(err, "%zu --device options: at most %d", l->n_devices, CG_DEVICES_MAX);
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const struct cg_device *d = &l->devices[i];
+		if ((d->type != 'c' && d->type != 'b') || d->access[0] == '\0' ||
+		    strspn(d->access, "rwm") != strlen(d->access))
+			return berr_usage(err, "device rule %c %u:%u %s: use type c or b and "
+					  "permissions from r, w and m", d->type ? d->type : '?',
+					  d->major, d->minor, d->access);
+	}
 	return 0;
 }
 

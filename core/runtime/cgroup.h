@@ -35,6 +35,14 @@ enum cg_ctrl {
 
 enum cg_version { CG_NONE, CG_V1, CG_V2 };
 
+/* One device the container may use besides the default nodes (--device): exactly this type,
+ * major and minor, with these permissions. */
+struct cg_device {
+	char type;               /* 'c' or 'b' */
+	unsigned major, minor;
+	char access[4];          /* a subset of "rwm" */
+};
+
 /* Limits as the Docker run reference defines them. cg_limits_init() sets "none" everywhere. */
 struct cg_limits {
 	int64_t memory;          /* bytes; -1 none */
@@ -46,6 +54,8 @@ struct cg_limits {
 	char cpuset_mems[CG_CPUSET_MAX];
 	int64_t pids_max;        /* -1 none */
 	bool all_devices;        /* --privileged: no device rules */
+	const struct cg_device *devices; /* not owned: allowed besides the defaults (--device) */
+	size_t n_devices;
 };
 
 /* One mounted v1 hierarchy berth uses. */
@@ -169,8 +179,11 @@ int cg_freeze(const struct cg_handle *h, bool frozen, struct berr **err);
 /* Remove the cgroup in every hierarchy, retrying on EBUSY for about a second while the last
  * process exits. A missing directory is fine. */
 int cg_destroy(struct cg_handle *h, struct berr **err);
-/* cgroup v2: attach the program that lets the cgroup open only the default device nodes. */
-int cg_devices_bpf_attach(const char *cgroup_dir, struct berr **err);
+/* cgroup v2: attach the program that lets the cgroup open only the default device nodes and
+ * `devices` (n of them, at most CG_DEVICES_MAX). */
+#define CG_DEVICES_MAX 256
+int cg_devices_bpf_attach(const char *cgroup_dir, const struct cg_device *devices, size_t n,
+			  struct berr **err);
 /* Path of the cgroup's directory in the hierarchy carrying `c` (v2: the one directory). */
 int cg_path(const struct cg_handle *h, enum cg_ctrl c, char *buf, size_t size, struct berr **err);
 

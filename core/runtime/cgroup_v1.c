@@ -130,7 +130,7 @@ static int write_i64(const char *dir, const char *file, int64_t v, struct berr *
 }
 
 /* The device nodes a container may use, as Docker allows them: it may make any node (m) but
- * open only these. Everything else, a host disk above all, stays out of reach even to a
+ * open only these, and those given with --device. Everything else, a host disk above all, stays out of reach even to a
  * container that can mknod. */
 static const char *const device_allow[] = {
 	"c *:* m", "b *:* m",
@@ -151,6 +151,13 @@ static int write_devices(struct cg_handle *h, const struct cg_limits *l, struct 
 	if (cg_write(dir, "devices.deny", "a", err) < 0 ||
 	    cg_write_each(dir, "devices.allow", device_allow, ARRAY_SIZE(device_allow), err) < 0)
 		return -1;
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const struct cg_device *d = &l->devices[i];
+		char rule[64];
+		snprintf(rule, sizeof(rule), "%c %u:%u %s", d->type, d->major, d->minor, d->access);
+		if (cg_write(dir, "devices.allow", rule, err) < 0)
+			return berr_wrap(err, "allow device %s", rule);
+	}
 	h->devices_enforced = true;
 	return 0;
 }

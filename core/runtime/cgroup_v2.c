@@ -182,7 +182,7 @@ static int v2_create(const struct cg_system *sys, const struct cg_limits *l, str
 	h->devices_enforced = false;
 	if (!l->all_devices) {
 		struct berr *e = NULL;
-		if (cg_devices_bpf_attach(dir, &e) == 0) {
+		if (cg_devices_bpf_attach(dir, l->devices, l->n_devices, &e) == 0) {
 			h->devices_enforced = true;
 		} else {
 			/* The caller then keeps the container from making nodes at all. */

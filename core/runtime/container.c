@@ -2,6 +2,7 @@
  * The root is built in the child's own mount namespace, so every mount made here vanishes
  * with the container; nothing is left on the host to clean up. */
 #include "runtime/container.h"
+#include "runtime/device.h"
 #include "runtime/init.h"
 #include "runtime/resolve.h"
 #include "base/err.h"
@@ -359,6 +360,10 @@ static int setup_root(const struct rt_config *c, struct berr **err)
 			goto out;
 		}
 	}
+	/* After the mounts, as a container sees its paths; before the masks and pivot_root. */
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (dev_create_in_root(rootfd, &c->devices[i], err) < 0)
+			goto out;
 	if (c->cwd) {
 		struct stat st;
 		int fd = resolve_in_root(rootfd, c->cwd, RESOLVE_CREATE_DIR, err);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 struct berr;
+struct dev_node;
 
 enum rt_mount_kind {
 	RT_MOUNT_BIND,   /* host path or volume dir */
@@ -44,6 +45,8 @@ struct rt_config {
 	bool privileged;           /* no masked paths, /sys writable */
 	const struct rt_mount *mounts;
 	size_t n_mounts;
+	const struct dev_node *devices; /* --device: nodes made in the root after the mounts */
+	size_t n_devices;
 	const char *hosts_file;    /* host files bound over /etc/hosts, resolv.conf, hostname */
 	const char *resolv_file;
 	const char *hostname_file;

@@ -1,8 +1,10 @@
 /* cgroup v2 device access: a small BPF program attached to the container's cgroup, which lets
  * it make any device node but open only the default ones (null, zero, full, random, urandom,
- * tty, console, ptmx, pts, tun) — what the v1 devices controller does with its lists. */
+ * tty, console, ptmx, pts, tun) and those given with --device — what the v1 devices
+ * controller does with its lists. */
 #include "runtime/cgroup.h"
 #include "base/err.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,46 +31,82 @@
 
 #define JA(off) { BPF_JMP | BPF_JA, 0, 0, off, 0 }
 
-/* r1: ctx. r2: access, r3: type, r4: major, r5: minor. A jump goes `off` instructions past the
- * next one; DENY is at 22 and ALLOW at 24. */
-static const struct bpf_insn program[] = {
+/* r1: ctx. r2: access, r3: type, r4: major, r5: minor. The head loads them; then one block
+ * per --device (device_block); then the default rules. A jump goes `off` instructions past
+ * the next one; in the tail, DENY is at 16 and ALLOW at 18. */
+static const struct bpf_insn head[] = {
 	/* 0 */ LDX_W(BPF_REG_2, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type)),
 	/* 1 */ MOV64_REG(BPF_REG_3, BPF_REG_2),
 	/* 2 */ AND64_IMM(BPF_REG_3, 0xffff),
 	/* 3 */ RSH64_IMM(BPF_REG_2, 16),
 	/* 4 */ LDX_W(BPF_REG_4, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, major)),
 	/* 5 */ LDX_W(BPF_REG_5, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, minor)),
-	/* 6 */ MOV64_REG(BPF_REG_0, BPF_REG_2),
-	/* 7 */ AND64_IMM(BPF_REG_0, ~BPF_DEVCG_ACC_MKNOD),
-	/* 8 */ JEQ_IMM(BPF_REG_0, 0, 15),                  /* mknod alone: allow */
-	/* 9 */ JNE_IMM(BPF_REG_3, BPF_DEVCG_DEV_CHAR, 12), /* block devices: deny */
-	/* 10 */ JEQ_IMM(BPF_REG_4, 136, 13),               /* pts */
-	/* 11 */ JNE_IMM(BPF_REG_4, 1, 6),                  /* -> 18 */
-	/* 12 */ JEQ_IMM(BPF_REG_5, 3, 11),                 /* null */
-	/* 13 */ JEQ_IMM(BPF_REG_5, 5, 10),                 /* zero */
-	/* 14 */ JEQ_IMM(BPF_REG_5, 7, 9),                  /* full */
-	/* 15 */ JEQ_IMM(BPF_REG_5, 8, 8),                  /* random */
-	/* 16 */ JEQ_IMM(BPF_REG_5, 9, 7),                  /* urandom */
-	/* 17 */ JA(4),                                     /* other memory devices: deny */
-	/* 18 */ JNE_IMM(BPF_REG_4, 5, 1),                  /* -> 20 */
-	/* 19 */ JLE_IMM(BPF_REG_5, 2, 4),                  /* tty, console, ptmx */
-	/* 20 */ JNE_IMM(BPF_REG_4, 10, 1),                 /* -> 22 */
-	/* 21 */ JEQ_IMM(BPF_REG_5, 200, 2),                /* tun */
-	/* 22 */ MOV64_IMM(BPF_REG_0, 0),                   /* DENY */
-	/* 23 */ EXIT(),
-	/* 24 */ MOV64_IMM(BPF_REG_0, 1),                   /* ALLOW */
-	/* 25 */ EXIT(),
 };
 
-int cg_devices_bpf_attach(const char *cgroup_dir, struct berr **err)
+static const struct bpf_insn tail[] = {
+	/* 0 */ MOV64_REG(BPF_REG_0, BPF_REG_2),
+	/* 1 */ AND64_IMM(BPF_REG_0, ~BPF_DEVCG_ACC_MKNOD),
+	/* 2 */ JEQ_IMM(BPF_REG_0, 0, 15),                  /* mknod alone: allow */
+	/* 3 */ JNE_IMM(BPF_REG_3, BPF_DEVCG_DEV_CHAR, 12), /* block devices: deny */
+	/* 4 */ JEQ_IMM(BPF_REG_4, 136, 13),                /* pts */
+	/* 5 */ JNE_IMM(BPF_REG_4, 1, 6),                   /* -> 12 */
+	/* 6 */ JEQ_IMM(BPF_REG_5, 3, 11),                  /* null */
+	/* 7 */ JEQ_IMM(BPF_REG_5, 5, 10),                  /* zero */
+	/* 8 */ JEQ_IMM(BPF_REG_5, 7, 9),                   /* full */
+	/* 9 */ JEQ_IMM(BPF_REG_5, 8, 8),                   /* random */
+	/* 10 */ JEQ_IMM(BPF_REG_5, 9, 7),                  /* urandom */
+	/* 11 */ JA(4),                                     /* other memory devices: deny */
+	/* 12 */ JNE_IMM(BPF_REG_4, 5, 1),                  /* -> 14 */
+	/* 13 */ JLE_IMM(BPF_REG_5, 2, 4),                  /* tty, console, ptmx */
+	/* 14 */ JNE_IMM(BPF_REG_4, 10, 1),                 /* -> 16 */
+	/* 15 */ JEQ_IMM(BPF_REG_5, 200, 2),                /* tun */
+	/* 16 */ MOV64_IMM(BPF_REG_0, 0),                   /* DENY */
+	/* 17 */ EXIT(),
+	/* 18 */ MOV64_IMM(BPF_REG_0, 1),                   /* ALLOW */
+	/* 19 */ EXIT(),
+};
+#define TAIL_ALLOW 18
+#define BLOCK_LEN 6
+
+/* A --device: this type, major and minor, asking for nothing beyond its permissions, is
+ * allowed; anything else goes on to the next block (the rules add up, as v1's allow list
+ * does). `to_allow` is the distance from the block's start to ALLOW. */
+static void device_block(struct bpf_insn *b, const struct cg_device *d, int to_allow)
 {
+	int acc = 0;
+
+	for (const char *p = d->access; *p; p++)
+		acc |= *p == 'r' ? BPF_DEVCG_ACC_READ : *p == 'w' ? BPF_DEVCG_ACC_WRITE : BPF_DEVCG_ACC_MKNOD;
+	b[0] = (struct bpf_insn) JNE_IMM(BPF_REG_3, d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 5);
+	b[1] = (struct bpf_insn) JNE_IMM(BPF_REG_4, (int32_t) d->major, 4);
+	b[2] = (struct bpf_insn) JNE_IMM(BPF_REG_5, (int32_t) d->minor, 3);
+	b[3] = (struct bpf_insn) MOV64_REG(BPF_REG_0, BPF_REG_2);
+	b[4] = (struct bpf_insn) AND64_IMM(BPF_REG_0, ~acc);
+	b[5] = (struct bpf_insn) JEQ_IMM(BPF_REG_0, 0, (int16_t) (to_allow - 6));
+}
+
+int cg_devices_bpf_attach(const char *cgroup_dir, const struct cg_device *devices, size_t n,
+			  struct berr **err)
+{
+	struct bpf_insn program[ARRAY_SIZE(head) + CG_DEVICES_MAX * BLOCK_LEN + ARRAY_SIZE(tail)];
+	size_t len = 0;
 	union bpf_attr attr;
 	int prog, cg, r;
+
+	if (n > CG_DEVICES_MAX)
+		return berr_usage(err, "%zu devices: at most %d", n, CG_DEVICES_MAX);
+	memcpy(program, head, sizeof(head));
+	len = ARRAY_SIZE(head);
+	for (size_t i = 0; i < n; i++, len += BLOCK_LEN)
+		device_block(program + len, &devices[i],
+			     (int) ((n - i) * BLOCK_LEN + TAIL_ALLOW));
+	memcpy(program + len, tail, sizeof(tail));
+	len += ARRAY_SIZE(tail);
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	attr.insns = (uint64_t) (uintptr_t) program;
-	attr.insn_cnt = sizeof(program) / sizeof(program[0]);
+	attr.insn_cnt = (uint32_t) len;
 	attr.license = (uint64_t) (uintptr_t) "Apache-2.0";
 	prog = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (prog < 0)
