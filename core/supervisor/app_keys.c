@@ -9,6 +9,7 @@
 #include "image/ref.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
+#include "runtime/device.h"
 #include "runtime/volume.h"
 
 #include <ctype.h>
@@ -562,37 +563,20 @@ static void key_caps(struct pstate *st, const char *v)
 	}
 }
 
-/* /dev/x[:/dev/y][:rwm] (Docker's --device). */
+/* /dev/x[:/dev/y][:rwm] (Docker's --device): the syntax here, the host node at start (a
+ * board may plug it in later). */
 static void key_devices(struct pstate *st, const char *v)
 {
-	char copy[PATH_MAX * 2 + 8], *parts[3] = { NULL }, *p = copy;
-	size_t np = 0;
-	const char *perms = NULL;
+	struct berr *e = NULL;
+	struct dev_node d;
 
-	if (str_copy(copy, sizeof(copy), v) < 0 || v[0] != '/' || !one_word(v))
-		goto bad;
-	while (np < 3 && p) {
-		parts[np++] = p;
-		p = strchr(p, ':');
-		if (p)
-			*p++ = '\0';
+	if (!one_word(v) || dev_parse(v, &d, &e) < 0) {
+		berr_free(e);
+		app_bad(st, "`%s`: use /dev/HOST[:/dev/CONTAINER][:PERMISSIONS], permissions from r, w and m", v);
+		return;
 	}
-	if (p)
-		goto bad;
-	if (np == 3)
-		perms = parts[2];
-	else if (np == 2 && parts[1][0] != '/')
-		perms = parts[1];
-	if (np >= 2 && parts[1][0] != '/' && np == 3)
-		goto bad;
-	if (perms) {
-		if (*perms == '\0' || strspn(perms, "rwm") != strlen(perms))
-			goto bad;
-	}
+	dev_free(&d);
 	add_value(st, v);
-	return;
-bad:
-	app_bad(st, "`%s`: use /dev/HOST[:/dev/CONTAINER][:PERMISSIONS], permissions from r, w and m", v);
 }
 
 static void key_network(struct pstate *st, const char *v)

@@ -135,6 +135,19 @@ devices_enforced() {
 	"$BERTH" rm dev1
 }
 
+@test "device: without a devices controller (CAP_MKNOD dropped instead) the node still works" {
+	devices_enforced || skip "no v1 devices controller to hide"
+	command -v unshare >/dev/null || skip "unshare is missing"
+	loop_attach
+	# In a mount namespace of its own, berth finds no devices hierarchy.
+	run unshare -m sh -c 'umount /sys/fs/cgroup/devices && exec "$@"' sh \
+		"$BERTH" run --rm --device "$LOOP:/dev/xvda:r" --entrypoint sh app:1 -c \
+		'grep CapEff /proc/self/status; head -c 10 /dev/xvda; echo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "CapEff:	00000000a00425fb" ]
+	[ "${lines[1]}" = "berth-disk" ]
+}
+
 @test "device: --privileged with --device adds the node" {
 	loop_attach
 	run "$BERTH" run --rm --privileged --device "$LOOP:/dev/xvda" --entrypoint sh app:1 -c 'head -c 10 /dev/xvda'
