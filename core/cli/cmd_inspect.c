@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "image/image.h"
 #include "image/store.h"
+#include "runtime/device.h"
 #include "runtime/record.h"
 
 #include <errno.h>
@@ -84,6 +85,42 @@ static json_t *mounts_json(const struct rec_config *c)
 	return a;
 }
 
+/* HostConfig.Devices, in Docker's shape, from the recorded --device options. */
+static json_t *devices_json(const struct rec_config *c)
+{
+	json_t *a = json_array();
+	char **av = xcalloc(c->host_args.n + 2, sizeof(char *));
+	const char *v;
+	struct berr *e = NULL;
+	struct args ar;
+	int id;
+
+	av[0] = (char *) "run";
+	for (size_t i = 0; i < c->host_args.n; i++)
+		av[i + 1] = c->host_args.v[i];
+	args_init(&ar, cmd_run_opts, (int) c->host_args.n + 1, av, "berth inspect");
+	while ((id = args_next(&ar, &v, &e)) > 0) {
+		const struct cli_opt *o = cmd_run_opts;
+		struct dev_node d;
+
+		while (o->id && o->id != id)
+			o++;
+		if (o->long_name == NULL || strcmp(o->long_name, "device") != 0)
+			continue;
+		if (dev_parse(v, &d, &e) < 0) {
+			berr_free(e);
+			e = NULL;
+			continue;
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "PathOnHost", d.host,
+						   "PathInContainer", d.path, "CgroupPermissions", d.perms));
+		dev_free(&d);
+	}
+	berr_free(e);
+	free(av);
+	return a;
+}
+
 static json_t *container_json(const struct rec *r)
 {
 	const struct rec_config *c = &r->cfg;
@@ -117,6 +154,7 @@ static json_t *container_json(const struct rec *r)
 	json_object_set_new(o, "Platform", json_string("linux"));
 	json_object_set_new(hc, "Memory", json_integer(c->memory));
 	json_object_set_new(hc, "NanoCpus", json_integer(c->nano_cpus));
+	json_object_set_new(hc, "Devices", devices_json(c));
 	json_object_set_new(hc, "PidsLimit", c->pids_limit ? json_integer(c->pids_limit) : json_null());
 	json_object_set_new(hc, "RestartPolicy",
 			    json_pack("{s:s, s:i}", "Name", rec_restart_name(c->restart),

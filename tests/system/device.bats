@@ -128,6 +128,10 @@ devices_enforced() {
 	run "$BERTH" start -a dev1
 	[ "$status" -eq 0 ]
 	[ "$output" = "1:3" ]
+	# inspect shows it in Docker's shape.
+	run python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[0]["HostConfig"]["Devices"]))' \
+		< <("$BERTH" inspect dev1)
+	[ "$output" = "[{\"PathOnHost\": \"$TMP/dev/mynull\", \"PathInContainer\": \"/dev/x\", \"CgroupPermissions\": \"rw\"}]" ]
 	# Gone from the host: the start says which device is missing.
 	rm "$TMP/dev/mynull"
 	run -125 "$BERTH" start -a dev1
