@@ -251,12 +251,8 @@ static int parse_opts(struct args *a, struct run_opts *o, struct berr **err)
 		case O_MOUNT: if (add(&o->mounts, v, "--mount", err) < 0) return -1; break;
 		case O_VOLUMES_FROM: if (add(&o->volumes_from, v, "--volumes-from", err) < 0) return -1; break;
 		case O_DEVICE:
-			if (o->n_devices == CG_DEVICES_MAX)
-				return berr_usage(err, "too many `--device` options (at most %d)", CG_DEVICES_MAX);
-			o->devices = xrealloc(o->devices, (o->n_devices + 1) * sizeof(*o->devices));
-			if (dev_from_spec(v, &o->devices[o->n_devices], err) < 0)
+			if (dev_expand(v, &o->devices, &o->n_devices, CG_DEVICES_MAX, err) < 0)
 				return -1;
-			o->n_devices++;
 			break;
 		}
 	}

@@ -6,6 +6,7 @@
 #include "base/err.h"
 #include "base/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -225,4 +226,78 @@ int dev_create_in_root(int rootfd, const struct dev_node *d, struct berr **err)
 out:
 	close(dirfd);
 	return ret;
+}
+
+/* Append one node to *v. */
+static int dev_append(struct dev_node **v, size_t *n, size_t max, const struct dev_node *d,
+		      const char *spec, struct berr **err)
+{
+	if (*n >= max)
+		return berr_usage(err, "--device `%s`: more than %zu devices in all", spec, max);
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = *d;
+	return 0;
+}
+
+#define DEV_WALK_DEPTH 8
+
+/* The device nodes under host directory `dir` (symlinks inside not followed), each at the
+ * same place under `path` in the container. */
+static int dev_walk(const char *dir, const char *path, const char *perms, int depth, const char *spec,
+		    struct dev_node **v, size_t *n, size_t max, struct berr **err)
+{
+	DIR *dh;
+	struct dirent *de;
+	int ret = 0;
+
+	if (depth > DEV_WALK_DEPTH)
+		return 0;
+	dh = opendir(dir);
+	if (dh == NULL)
+		return berr_make(err, errno, "--device `%s`: read `%s`", spec, dir);
+	while (ret == 0 && (de = readdir(dh)) != NULL) {
+		char *h, *c;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		h = xasprintf("%s/%s", dir, de->d_name);
+		c = xasprintf("%s/%s", strcmp(path, "/") == 0 ? "" : path, de->d_name);
+		if (lstat(h, &st) == 0 && S_ISDIR(st.st_mode)) {
+			ret = dev_walk(h, c, perms, depth + 1, spec, v, n, max, err);
+		} else if (lstat(h, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+			struct dev_node d = { .host = h, .path = c, .mode = st.st_mode & (S_IFMT | 07777),
+					      .rdev = st.st_rdev, .uid = st.st_uid, .gid = st.st_gid };
+			snprintf(d.perms, sizeof(d.perms), "%s", perms);
+			if ((ret = dev_append(v, n, max, &d, spec, err)) == 0)
+				h = c = NULL; /* now the list's */
+		}
+		free(h);
+		free(c);
+	}
+	closedir(dh);
+	return ret;
+}
+
+int dev_expand(const char *spec, struct dev_node **v, size_t *n, size_t max, struct berr **err)
+{
+	struct dev_node d;
+	struct stat st;
+	size_t before = *n;
+	int ret;
+
+	if (dev_parse(spec, &d, err) < 0)
+		return -1;
+	if (stat(d.host, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ret = dev_walk(d.host, d.path, d.perms, 0, spec, v, n, max, err);
+		if (ret == 0 && *n == before)
+			ret = berr_make(err, 0, "--device `%s`: no device nodes in that directory", spec);
+		dev_free(&d);
+		return ret;
+	}
+	if (dev_stat(&d, err) < 0 || dev_append(v, n, max, &d, spec, err) < 0) {
+		dev_free(&d);
+		return -1;
+	}
+	return 0;
 }

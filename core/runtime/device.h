@@ -37,6 +37,11 @@ int dev_stat(struct dev_node *d, struct berr **err);
 /* Both steps. */
 int dev_from_spec(const char *spec, struct dev_node *d, struct berr **err);
 
+/* dev_from_spec, but a host directory (`--device /dev/snd`) gives every device node under it
+ * (symlinks inside are not followed), each at its place under the container path, as Docker
+ * does; one without any is an error. Appends to *v (malloc'd, *n entries, at most max). */
+int dev_expand(const char *spec, struct dev_node **v, size_t *n, size_t max, struct berr **err);
+
 void dev_free(struct dev_node *d);
 
 /* The cgroup rule for the node: exactly its type, major and minor, with its permissions. */

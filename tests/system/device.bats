@@ -88,6 +88,20 @@ devices_enforced() {
 	[[ "$output" == *"Operation not permitted"* ]]
 }
 
+@test "device: a host directory gives every device node under it, as Docker does" {
+	mkdir -p "$TMP/dev/snd/by-path" "$TMP/dev/empty"
+	mknod "$TMP/dev/snd/controlC0" c 1 3
+	mknod "$TMP/dev/snd/by-path/pcm" c 1 5
+	touch "$TMP/dev/snd/not-a-node"
+	ln -s /dev/null "$TMP/dev/snd/link"
+	run "$BERTH" run --rm --device "$TMP/dev/snd:/dev/snd:rw" --entrypoint sh app:1 -c \
+		'cd /dev/snd && find . | sort && stat -c %t:%T controlC0 by-path/pcm && head -c 3 by-path/pcm | wc -c'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '.\n./by-path\n./by-path/pcm\n./controlC0\n1:3\n1:5\n3')" ]
+	run -125 "$BERTH" run --rm --device "$TMP/dev/empty" app:1
+	[[ "$output" == *"no device nodes in that directory"* ]]
+}
+
 @test "device: bad values are refused, naming the value, and nothing is created" {
 	touch "$TMP/file"
 	run -125 "$BERTH" run --rm --device "$TMP/file:/dev/x" app:1

@@ -174,6 +174,42 @@ static void test_create_in_root(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* As root: a directory gives its nodes, with the container path mapped; a file does not. */
+static void test_expand_dir(void **state)
+{
+	char dir[] = "/tmp/berth-test-device.XXXXXX", p[128], spec[160];
+	struct dev_node *v = NULL;
+	struct berr *err = NULL;
+	size_t n = 0;
+
+	(void) state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sub/n", dir);
+	assert_int_equal(mknod(p, S_IFBLK | 0600, makedev(7, 9)), 0);
+	snprintf(p, sizeof(p), "%s/file", dir);
+	close(open(p, O_WRONLY | O_CREAT, 0644));
+	snprintf(spec, sizeof(spec), "%s:/dev/d:r", dir);
+	assert_int_equal(dev_expand(spec, &v, &n, 10, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].path, "/dev/d/sub/n");
+	assert_string_equal(v[0].perms, "r");
+	assert_true(S_ISBLK(v[0].mode));
+	assert_int_equal(v[0].rdev, makedev(7, 9));
+	/* The limit counts every node. */
+	assert_int_equal(dev_expand(spec, &v, &n, 1, &err), -1);
+	assert_non_null(strstr(err->msg, "more than 1 devices"));
+	berr_free(err);
+	for (size_t i = 0; i < n; i++)
+		dev_free(&v[i]);
+	free(v);
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_stat),
 		cmocka_unit_test(test_create_in_root),
+		cmocka_unit_test(test_expand_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
