@@ -11,10 +11,11 @@
 # without the marker. The serial console goes to --log, or to stdout without it.
 #
 # --console-script types F's lines on the serial console, as a technician would:
-# one line each time the console shows a prompt (the unfinished last line matches
-# REGEX, default `berth# $`, the prompt of guests made with mkinitramfs.sh
-# --berth-init), after the previous line was echoed. With no
-# BERTH-GUEST-DONE marker, a guest that powers off exits 125.
+# one line each time the console shows a prompt (REGEX, default `berth# `, the
+# prompt of guests made with mkinitramfs.sh --berth-init) after the previous line
+# was echoed; the prompt may share its line with other console output (an app
+# mirrored to the console). With no BERTH-GUEST-DONE marker, a guest that powers
+# off exits 125.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,8 +27,7 @@ usage() {
 }
 
 initrd='' disk='' log='' kill_on='' kill_after='' append='' kernel='' mem=512 timeout=120
-# BusyBox's line editor asks the terminal where the cursor is (ESC [6n) after its prompt.
-console_script='' prompt=$'berth# (\e\\[6n)?$'
+console_script='' prompt='berth# '
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -130,6 +130,14 @@ result=''
 buf=''
 next_typed=0
 echoed=1  # the previous typed line came back, so the next prompt is a new one
+# type_next TEXT: type the next script line if TEXT shows a new prompt.
+type_next() {
+	if [ "$echoed" = 1 ] && [ "$next_typed" -lt ${#typed[@]} ] && [[ $1 =~ $prompt ]]; then
+		printf '%s\n' "${typed[$next_typed]}" >&5
+		next_typed=$((next_typed + 1))
+		echoed=0
+	fi
+}
 emit() {
 	local line=${1%$'\r'}
 	printf '%s\n' "$line" >&4
@@ -144,8 +152,13 @@ while :; do
 	line=''
 	if IFS= read -r -t 0.2 -u 3 line; then
 		emit "$buf$line"
+		# The first line after typing is its echo, whose prompt is the old one.
+		if [ "$echoed" = 0 ]; then
+			echoed=1
+		else
+			type_next "$buf$line"
+		fi
 		buf=
-		echoed=1
 		[ "$result" != 137 ] || break
 		continue
 	else
@@ -157,11 +170,7 @@ while :; do
 		fi
 		# Timed out mid-line: keep what we have for the next read.
 		buf+=$line
-		if [ "$echoed" = 1 ] && [ "$next_typed" -lt ${#typed[@]} ] && [[ ${buf%$'\r'} =~ $prompt ]]; then
-			printf '%s\n' "${typed[$next_typed]}" >&5
-			next_typed=$((next_typed + 1))
-			echoed=0
-		fi
+		type_next "$buf"
 	fi
 	elapsed=$(($(now_ms) - start))
 	if [ -n "$kill_after_ms" ] && [ -z "$result" ] && [ "$elapsed" -ge "$kill_after_ms" ]; then
