@@ -415,6 +415,23 @@ out:
 	return ret;
 }
 
+/* The supervisor shields itself from the OOM killer (oom_score_adj -1000) and children inherit
+ * that: an app at its memory cap that the kernel may not kill stays stuck instead. Back to 0,
+ * as Docker starts containers; raising it needs no privilege. */
+static void reset_oom_score_adj(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (read(fd, buf, sizeof(buf) - 1) > 0 && atoi(buf) < 0 && lseek(fd, 0, SEEK_SET) == 0 &&
+	    write(fd, "0", 1) < 0) {
+		/* the app keeps the supervisor's protection; nothing better to do here */
+	}
+	close(fd);
+}
+
 static void reset_signals(void)
 {
 	sigset_t all;
@@ -473,6 +490,7 @@ static void __attribute__((noreturn)) child_main(const struct rt_config *c, int 
 
 	child_sync_fd = sync_fd;
 	reset_signals();
+	reset_oom_score_adj();
 	if (setsid() < 0) {
 		berr_make(&err, errno, "setsid");
 		rt_child_fail(125, err);
