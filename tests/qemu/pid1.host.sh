@@ -27,12 +27,12 @@ sysinit = /etc/init.d/rcS
 console-shell = yes
 hostname = pid1-test
 CONF
-# web: stops gracefully on SIGTERM, leaving a mark on its volume.
+# web: stops gracefully on SIGTERM, adding a line to a log on its volume (SIGKILL adds none).
 cat >"$etc/apps/web.conf" <<'APP'
 [app]
 image = app:1
 entrypoint = sh
-command = ["-c", "trap 'echo stopped >/srv/stopped; sync; exit 0' TERM; rm -f /srv/stopped; while :; do sleep 1; done"]
+command = ["-c", "trap 'echo stopped >>/srv/stops; sync; exit 0' TERM; while :; do sleep 1; done"]
 volumes = webdata:/srv
 memory = 32m
 restart = always
@@ -41,7 +41,7 @@ cat >"$etc/apps/hog.conf" <<'APP'
 [app]
 image = app:1
 entrypoint = sh
-command = ["-c", "x=$(head -c 200000000 /dev/zero | tr \"\\0\" a); echo done"]
+command = ["-c", "x=a; while :; do x=$x$x; done"]
 memory = 16m
 restart = no
 APP
@@ -82,21 +82,29 @@ t "web's cgroup v2 memory.max is 32m" [ "$(memmax web)" = 33554432 ]
 t "hog, over its memory = 16m, is OOM-killed and reported so" w st hog OOM-killed
 t "berth inspect says hog was OOMKilled" sh -c 'berth inspect hog | grep -q "\"OOMKilled\": true"'
 berth status
-t "berth status runs on the console" berth status >/dev/null
+t "berth status runs on the console" sh -c 'berth status >/dev/null'
 berth ps -a
 t "berth ps lists web as up" sh -c 'berth ps | grep -q "Up.*web"'
-berth stats --no-stream
-t "berth stats shows web" sh -c 'berth stats --no-stream | grep -q web'
+STATS
 p1=$(pid web); kill -9 "$p1"
 t "web, killed, is restarted" w newpid "$p1"
 berth poweroff
 CONSOLE
-	} >"$QEMU_WORK/boot1.sh"
+	} >"$QEMU_WORK/boot1.sh.in"
+	# `berth stats` comes with the supervisor's stats command; without it the test says so.
+	if "$BERTH_BIN" help stats >/dev/null 2>&1; then
+		stats=$'berth stats --no-stream\nt "berth stats shows web" sh -c \'berth stats --no-stream | grep -q web\''
+	else
+		stats='echo "ok - # skip berth stats: not in this build"'
+	fi
+	while IFS= read -r l; do
+		if [ "$l" = STATS ]; then printf '%s\n' "$stats"; else printf '%s\n' "$l"; fi
+	done <"$QEMU_WORK/boot1.sh.in" >"$QEMU_WORK/boot1.sh"
 	{
 		printf '%s\n' "${helpers[@]}"
 		cat <<'CONSOLE'
 t "the second boot reads last-shutdown = poweroff" sh -c 'berth status --format json | grep -q "\"last_shutdown\": *\"poweroff\""'
-t "web was stopped gracefully before the power-off" [ "$(cat /data/berth/volumes/webdata/_data/stopped 2>&1)" = stopped ]
+t "web was stopped gracefully (SIGTERM) once, at the power-off" [ "$(grep -c stopped /data/berth/volumes/webdata/_data/stops)" = 1 ]
 t "web comes back on the next boot" w st web running
 berth poweroff
 CONSOLE
