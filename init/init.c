@@ -11,9 +11,12 @@
 #include "base/paths.h"
 #include "base/util.h"
 #include "cli/cli.h"
+#include "image/gc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +124,50 @@ static void boot_read_last_shutdown(void)
 	}
 	data_root_ok = true;
 	init_report(false, "last shutdown: %s", last_shutdown);
+}
+
+/* Leftovers of work a power cut interrupted (conversion scratch in tmp/, refs.json.tmp.*), as
+ * `berth store verify --repair` removes them; resumable downloads stay. Nothing else of berth
+ * runs yet, so nothing is in the middle of using them. */
+static void boot_clean_store(void)
+{
+	char dir[PATH_MAX];
+	struct berr *err = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if (paths_tmp_dir(dir, sizeof(dir)) < 0)
+		return;
+	d = opendir(dir);
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || gc_tmp_is_partial(de->d_name))
+				continue;
+			if (fs_rm_rf_at(dirfd(d), de->d_name, &err) == 0) {
+				n++;
+			} else {
+				init_report(true, "remove `%s/%s`: %s", dir, de->d_name, err->msg);
+				berr_free(err);
+				err = NULL;
+			}
+		}
+		closedir(d);
+	}
+	d = opendir(paths_root());
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (str_has_prefix(de->d_name, "refs.json.tmp.") && unlinkat(dirfd(d), de->d_name, 0) == 0)
+				n++;
+		closedir(d);
+	}
+	if (n == 0)
+		return;
+	if (fs_fsync_dir(dir, &err) < 0) {
+		berr_free(err);
+		err = NULL;
+	}
+	init_report(false, "removed %zu leftover%s of interrupted work from the store", n, n == 1 ? "" : "s");
 }
 
 static void record_shutdown(enum init_action a)
@@ -364,6 +411,7 @@ void init_main(int argc, char **argv)
 		ok = false;
 	} else if (ok) {
 		boot_read_last_shutdown();
+		boot_clean_store();
 	}
 	if (!ok)
 		init_report(true, "boot incomplete: no apps; stop signals still power off or reboot");
