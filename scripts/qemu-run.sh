@@ -78,8 +78,10 @@ cmdline="console=ttyS0 panic=-1 quiet"
 [ -z "$disk" ] || cmdline+=" berth.disk=1"
 [ -z "$append" ] || cmdline+=" $append"
 
-# No network boot ROM: the guest boots straight from -kernel.
-qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nographic -no-reboot
+# No network boot ROM: the guest boots straight from -kernel. `-cpu max` gives the guest
+# RDRAND, as boards have a hardware RNG: the kernel's random pool is ready at boot instead of
+# a second later (/proc/sys/kernel/random/boot_id and getrandom wait for it).
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 2 -nographic -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-netdev 'user,id=n0' -device 'virtio-net-pci,netdev=n0,romfile=')
 [ -z "$disk" ] || qemu+=(-drive "file=$disk,format=raw,if=virtio")
