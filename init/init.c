@@ -12,6 +12,7 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "image/gc.h"
+#include "supervisor/supervisor.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -413,9 +414,14 @@ void init_main(int argc, char **argv)
 		boot_read_last_shutdown();
 		boot_clean_store();
 	}
-	if (!ok)
-		init_report(true, "boot incomplete: no apps; stop signals still power off or reboot");
-	else
-		init_report(false, "no supervisor in this build yet: no apps");
+	if (ok) {
+		struct sup_opts o = { .pid1 = true };
+		int st = sup_run(&ctx, &o);
+
+		if (o.shutdown_signal)
+			init_finish(init_signal_action(o.shutdown_signal));
+		init_report(true, "the supervisor ended (status %d) without a stop signal", st);
+	}
+	init_report(true, "boot incomplete: no apps; stop signals still power off or reboot");
 	init_idle_loop(&ctx.cfg);
 }
