@@ -26,6 +26,8 @@ kdir=${KERNEL_DIR:-$build/kernel}
 # Load order matters: insmod does not resolve dependencies.
 modules=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk
 	failover net_failover virtio_net loop squashfs overlay veth llc stp bridge
+	# A watchdog for PID 1's [init] watchdog-device; it counts only once opened.
+	softdog
 	# The flash disk is ext4; its helpers are pulled in below if they are modular.
 	ext4)
 

@@ -108,6 +108,7 @@ struct sup {
 	int console_fd;
 	pid_t console_pid;                /* PID 1's console shell */
 	int64_t console_respawn;
+	int64_t wd_next;        /* PID 1: when the watchdog is kicked next (0: not yet) */
 	bool dirty;                       /* something changed: reconcile */
 };
 

@@ -264,8 +264,13 @@ static void arm_timer(struct sup *s)
 		EARLIER(v->hc.deadline);
 	}
 	EARLIER(s->console_respawn);
-	if (s->pid1 && init_watchdog_interval_ms && init_watchdog_interval_ms() > 0)
-		EARLIER(now + init_watchdog_interval_ms());
+	/* A fixed schedule: re-arming at now + interval on every pass would push the kick back
+	 * for as long as events keep coming, and the hardware would reset a busy board. */
+	if (s->pid1 && init_watchdog_interval_ms && init_watchdog_interval_ms() > 0) {
+		if (s->wd_next == 0)
+			s->wd_next = now + init_watchdog_interval_ms();
+		EARLIER(s->wd_next);
+	}
 #undef EARLIER
 	if (next) {
 		int64_t d = next - now;
@@ -284,8 +289,10 @@ static void on_timer(struct sup *s)
 
 	if (read(s->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_debug("timerfd: %s", strerror(errno));
-	if (s->pid1 && init_watchdog_kick)
+	if (s->pid1 && init_watchdog_kick && s->wd_next && now >= s->wd_next) {
 		init_watchdog_kick();
+		s->wd_next = now + init_watchdog_interval_ms();
+	}
 	if (s->console_respawn && now >= s->console_respawn) {
 		s->console_respawn = 0;
 		if (init_console_spawn)

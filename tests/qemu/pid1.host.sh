@@ -26,6 +26,9 @@ data-device = /dev/vda
 sysinit = /etc/init.d/rcS
 console-shell = yes
 hostname = pid1-test
+# softdog: if PID 1 stopped feeding it for 3 s, the guest would reset (and QEMU end).
+watchdog-device = /dev/watchdog0
+watchdog-timeout = 3s
 CONF
 # web: stops gracefully on SIGTERM, adding a line to a log on its volume (SIGKILL adds none).
 cat >"$etc/apps/web.conf" <<'APP'
@@ -88,6 +91,7 @@ t "berth ps lists web as up" sh -c 'berth ps | grep -q "Up.*web"'
 STATS
 p1=$(pid web); kill -9 "$p1"
 t "web, killed, is restarted" w newpid "$p1"
+t "the watchdog runs, and the board outlived its 3 s timeout" [ "$(cat /sys/class/watchdog/watchdog0/state)" = active ] && [ "$(cut -d. -f1 /proc/uptime)" -gt 10 ]
 berth poweroff
 CONSOLE
 	} >"$QEMU_WORK/boot1.sh.in"
@@ -120,6 +124,7 @@ pid1_boot boot1 "$QEMU_WORK/boot1.sh" --initrd "$QEMU_WORK/initrd.gz" --disk "$Q
 relay_guest_tap
 check "boot 1 ends in a clean power-off, not a timeout" log_has '(reboot: Power down|berth init: powering off)'
 check "PID 1 stopped the remaining processes before powering off" log_has 'berth init: poweroff: stopping every process'
+check "the watchdog was closed with the magic character (no unexpected close)" sh -c "! grep -q 'Unexpected close' '$log'"
 check "the guest did not need a shell /init (PID 1 said it is berth)" log_has 'berth init: berth .* starting as PID 1'
 
 pid1_boot boot2 "$QEMU_WORK/boot2.sh" --initrd "$QEMU_WORK/initrd.gz" --disk "$QEMU_WORK/flash.img"
