@@ -43,5 +43,7 @@ check "a container cannot open a disk through a node it makes ($out)" [ "$out" =
 out=$(berth run --rm app:1 sh -c 'grep CapEff /proc/self/status; mknod /z c 1 5 && head -c 1 /z | wc -c' 2>&1 | tr '\n\t' '  ')
 check "on v2 a device program guards opens, so the default capabilities stay whole ($out)" [ "$out" = "CapEff: 00000000a80425fb 1 " ]
 check "no container cgroup is left behind" sh -c '[ -z "$(find /sys/fs/cgroup/berth -mindepth 1 -type d 2>/dev/null)" ]'
+# Layer mounts stay for the next start until released.
+berth system prune-mounts >/dev/null 2>&1
 check "nothing of berth stays mounted" sh -c '! grep -q "/run/berth\|/data/berth/containers" /proc/self/mountinfo'
 exit "$failed"
