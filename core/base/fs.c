@@ -141,6 +141,19 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
 		return berr_usage(err, "mkdir: empty path");
 	if (str_copy(buf, sizeof(buf), path) < 0)
 		return berr_make(err, ENAMETOOLONG, "mkdir `%.64s...`", path);
+	/* Most calls find the parents there (the data root's dirs): try the leaf first. */
+	if (mkdir(buf, mode) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		if (stat(buf, &st) < 0)
+			return berr_make(err, errno, "stat `%s`", buf);
+		if (!S_ISDIR(st.st_mode))
+			return berr_make(err, ENOTDIR, "mkdir `%s`", buf);
+		return 0;
+	}
+	/* Otherwise the walk makes what is missing, or names the part that is in the way. */
+	if (errno != ENOENT && errno != ENOTDIR)
+		return berr_make(err, errno, "mkdir `%s`", buf);
 	for (p = buf + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
