@@ -17,7 +17,7 @@ check() {
 }
 
 export BERTH_ROOT=/data/berth BERTH_RUN_DIR=/run/berth
-echo "1..11"
+echo "1..13"
 
 check "load the test image onto the flash" berth load -q -i /app.tar
 out=$(berth run --rm app:1 sh -c 'echo hello $$' 2>&1)
@@ -44,6 +44,8 @@ out=$(berth run --rm app:1 sh -c 'grep CapEff /proc/self/status; mknod /z c 1 5 
 check "on v2 a device program guards opens, so the default capabilities stay whole ($out)" [ "$out" = "CapEff: 00000000a80425fb 1 " ]
 check "no container cgroup is left behind" sh -c '[ -z "$(find /sys/fs/cgroup/berth -mindepth 1 -type d 2>/dev/null)" ]'
 # Layer mounts stay for the next start until released.
-berth system prune-mounts >/dev/null 2>&1
+check "the image's layer stays mounted for the next start" grep -q " /run/berth/layers/" /proc/self/mountinfo
+out=$(berth system prune-mounts 2>&1)
+check "berth system prune-mounts releases it ($out)" sh -c "echo '$out' | grep -q '^Released [1-9][0-9]* layer mounts*$'"
 check "nothing of berth stays mounted" sh -c '! grep -q "/run/berth\|/data/berth/containers" /proc/self/mountinfo'
 exit "$failed"
