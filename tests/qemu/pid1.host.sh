@@ -132,4 +132,22 @@ relay_guest_tap
 [ "$supervisor" = 1 ] || skip "apps, restarts, OOM reports, status/ps/stats: no supervisor (berth daemon) in this build"
 check "PID 1 reported the last shutdown on the console at boot 2" log_has 'berth init: last shutdown: poweroff'
 check "boot 2 ends in a clean power-off" log_has 'reboot: Power down'
+
+# A data partition that is not there: PID 1 says so on the console, starts no app, still
+# gives the console shell and still powers off when asked.
+mkdir -p "$QEMU_WORK/etc-bad"
+cp -a "$etc/." "$QEMU_WORK/etc-bad/"
+sed -i 's|^data-device = .*|data-device = /dev/vdz|' "$QEMU_WORK/etc-bad/berth.conf"
+printf '%s\n' 'echo "ok - the console shell runs without the data partition"' 'berth poweroff' >"$QEMU_WORK/boot3.sh"
+if pid1_initrd "$QEMU_WORK/initrd-bad.gz" "$QEMU_WORK/etc-bad" >&2; then
+	pid1_boot nodata "$QEMU_WORK/boot3.sh" --initrd "$QEMU_WORK/initrd-bad.gz" --disk "$QEMU_WORK/flash.img"
+	relay_guest_tap
+	check "a missing data partition is named on the console" \
+		log_has 'berth init: cannot mount the data partition `/dev/vdz` \(ext4\) on `/data`'
+	check "the console says apps will not start and what to check" log_has 'apps will not start: check \[init\] data-device'
+	check "no app was started without the data partition" sh -c "! grep -q 'web: started' '$log'"
+	check "PID 1 still powers off cleanly" log_has 'reboot: Power down'
+else
+	not_ok "build the initramfs with a missing data device"
+fi
 pid1_done
