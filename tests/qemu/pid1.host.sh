@@ -150,4 +150,30 @@ if pid1_initrd "$QEMU_WORK/initrd-bad.gz" "$QEMU_WORK/etc-bad" >&2; then
 else
 	not_ok "build the initramfs with a missing data device"
 fi
+
+# [init] cgroup = v1: PID 1 mounts one v1 hierarchy per controller instead of cgroup2, and the
+# apps' limits land there.
+mkdir -p "$QEMU_WORK/etc-v1"
+cp -a "$etc/." "$QEMU_WORK/etc-v1/"
+printf 'cgroup = v1\n' >>"$QEMU_WORK/etc-v1/berth.conf"
+{
+	printf '%s\n' "${helpers[@]}"
+	cat <<'CONSOLE'
+t "v1: the memory controller has its own hierarchy" grep -q " /sys/fs/cgroup/memory cgroup .*memory" /proc/mounts
+t "v1: cpu and cpuacct are mounted together" grep -q " /sys/fs/cgroup/cpu,cpuacct cgroup " /proc/mounts
+t "v1: no cgroup2 is mounted" sh -c '! grep -q " cgroup2 " /proc/mounts'
+t "v1: web comes up" w st web running
+t "v1: berth status says cgroup v1" sh -c 'berth status | grep -q "^cgroup: *v1"'
+t "v1: web's memory.limit_in_bytes is 32m" [ "$(cat /sys/fs/cgroup/memory/berth/$(cid web)/memory.limit_in_bytes)" = 33554432 ]
+t "v1: hog is OOM-killed under its memory cap" w st hog OOM-killed
+berth poweroff
+CONSOLE
+} >"$QEMU_WORK/boot4.sh"
+if pid1_initrd "$QEMU_WORK/initrd-v1.gz" "$QEMU_WORK/etc-v1" >&2; then
+	pid1_boot v1 "$QEMU_WORK/boot4.sh" --initrd "$QEMU_WORK/initrd-v1.gz" --disk "$QEMU_WORK/flash.img"
+	relay_guest_tap
+	check "v1: the boot ends in a clean power-off" log_has 'reboot: Power down'
+else
+	not_ok "build the initramfs with [init] cgroup = v1"
+fi
 pid1_done
