@@ -232,7 +232,8 @@ static int collect_mount(const struct mountinfo_entry *e, void *data)
 	p = strdup(e->mount_point);
 	if (p == NULL)
 		return 0;
-	l->writable[l->n] = strncmp(e->mount_opts, "ro", 2) != 0 || (e->mount_opts[2] != '\0' && e->mount_opts[2] != ',');
+	/* The per-mount options start with "ro" or "rw". */
+	l->writable[l->n] = !(strcmp(e->mount_opts, "ro") == 0 || str_has_prefix(e->mount_opts, "ro,"));
 	l->points[l->n++] = p;
 	return 0;
 }
