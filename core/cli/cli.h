@@ -32,6 +32,10 @@ struct command {
 };
 
 extern const struct command commands[];
+/* berth's global options (before the command) and its top-level usage. */
+enum { G_ROOT = 1, G_RUN_DIR, G_CONFIG, G_LOG_LEVEL, G_VERSION };
+extern const struct cli_opt berth_global_opts[];
+void berth_usage(FILE *out);
 const struct command *command_find(const char *name);
 /* Print a command's usage and options. */
 void command_usage(const struct command *cmd, FILE *out);

@@ -1,6 +1,7 @@
 /* The commands[] table: name, entry point, usage and one-line summary of every command. */
 #include "cli.h"
 #include "base/err.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,7 @@ const struct command commands[] = {
 	  "Load images from an OCI layout or docker save tar, or STDIN", cmd_load_opts,
 	  CMD_CONFIG },
 	{ "login", cmd_login, "berth login [OPTIONS] [SERVER]",
-	  "Log in to a registry (credentials saved root-only for pull and push)",
+	  "Log in to a registry (credentials kept root-only for pulls)",
 	  cmd_login_opts, CMD_CONFIG },
 	{ "logout", cmd_logout, "berth logout [SERVER]", "Log out from a registry",
 	  cmd_logout_opts, CMD_CONFIG },
@@ -152,4 +153,41 @@ int command_sub_args(const struct command *c, const char *group, struct args *a,
 		return EXIT_OK;
 	}
 	return -1;
+}
+
+const struct cli_opt berth_global_opts[] = {
+	{ G_ROOT, 0, "root", "DIR", "Data root on flash (default /var/lib/berth, or $BERTH_ROOT)" },
+	{ G_RUN_DIR, 0, "run-dir", "DIR", "Runtime dir in RAM (default /run/berth, or $BERTH_RUN_DIR)" },
+	{ G_CONFIG, 0, "config", "FILE", "Config file (default /etc/berth/berth.conf, or $BERTH_CONFIG)" },
+	{ G_LOG_LEVEL, 0, "log-level", "LEVEL", "error, warn, info or debug (default from config)" },
+	{ G_VERSION, 'v', "version", NULL, "Print the version and exit" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+void berth_usage(FILE *out)
+{
+	args_print_usage(out, "berth [OPTIONS] COMMAND [ARG...]",
+			 "A container engine for embedded Linux boards.", berth_global_opts);
+	fprintf(out, "\nCommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(out, "  %-10s  %s\n", c->name, c->summary);
+	fprintf(out, "\nRun 'berth COMMAND --help' for more information on a command.\n");
+}
+
+int cmd_help(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const struct command *c;
+
+	(void) ctx;
+	if (argc < 2) {
+		berth_usage(stdout);
+		return EXIT_OK;
+	}
+	c = command_find(argv[1]);
+	if (c == NULL) {
+		log_error("unknown command `%s`; see `berth --help`", argv[1]);
+		return EXIT_USAGE;
+	}
+	command_usage(c, stdout);
+	return EXIT_OK;
 }

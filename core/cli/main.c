@@ -12,45 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { G_ROOT = 1, G_RUN_DIR, G_CONFIG, G_LOG_LEVEL, G_VERSION };
-
-static const struct cli_opt global_opts[] = {
-	{ G_ROOT, 0, "root", "DIR", "Data root on flash (default /var/lib/berth, or $BERTH_ROOT)" },
-	{ G_RUN_DIR, 0, "run-dir", "DIR", "Runtime dir in RAM (default /run/berth, or $BERTH_RUN_DIR)" },
-	{ G_CONFIG, 0, "config", "FILE", "Config file (default /etc/berth/berth.conf, or $BERTH_CONFIG)" },
-	{ G_LOG_LEVEL, 0, "log-level", "LEVEL", "error, warn, info or debug (default from config)" },
-	{ G_VERSION, 'v', "version", NULL, "Print the version and exit" },
-	{ 0, 0, NULL, NULL, NULL },
-};
-
-static void main_usage(FILE *out)
-{
-	args_print_usage(out, "berth [OPTIONS] COMMAND [ARG...]",
-			 "A container engine for embedded Linux boards.", global_opts);
-	fprintf(out, "\nCommands:\n");
-	for (const struct command *c = commands; c->name; c++)
-		fprintf(out, "  %-10s  %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'berth COMMAND --help' for more information on a command.\n");
-}
-
-int cmd_help(struct cli_ctx *ctx, int argc, char **argv)
-{
-	const struct command *c;
-
-	(void) ctx;
-	if (argc < 2) {
-		main_usage(stdout);
-		return EXIT_OK;
-	}
-	c = command_find(argv[1]);
-	if (c == NULL) {
-		log_error("unknown command `%s`; see `berth --help`", argv[1]);
-		return EXIT_USAGE;
-	}
-	command_usage(c, stdout);
-	return EXIT_OK;
-}
-
 /* Load the config and set paths for commands that need them. Precedence: command line, then
  * environment, then berth.conf, then the built-in default. */
 static int setup_config(struct cli_ctx *ctx, struct berr **err)
@@ -112,13 +73,13 @@ int main(int argc, char **argv)
 	nc = getenv("NO_COLOR");
 	ctx.color = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
 
-	args_init(&a, global_opts, argc, argv, "berth");
+	args_init(&a, berth_global_opts, argc, argv, "berth");
 	while ((id = args_next(&a, &value, &err)) != ARGS_DONE) {
 		switch (id) {
 		case -1:
 			return berr_report(err);
 		case ARGS_HELP:
-			main_usage(stdout);
+			berth_usage(stdout);
 			return EXIT_OK;
 		case G_ROOT:
 			ctx.root = value;
@@ -144,7 +105,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (a.i >= argc) {
-		main_usage(stderr);
+		berth_usage(stderr);
 		return EXIT_USAGE;
 	}
 	cmd = command_find(argv[a.i]);

@@ -515,6 +515,11 @@ static void __attribute__((noreturn)) child_main(const struct rt_config *c, int 
 	 * before that is done: wait for the go. */
 	if (read(sync_fd, &go, 1) != 1)
 		_exit(125);
+	/* Now in its cgroup: the container sees it as the root of its cgroup namespace. */
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		berr_make(&err, errno, "new cgroup namespace (`berth check`)");
+		rt_child_fail(125, err);
+	}
 	if (c->init)
 		start_init();
 	(c->exec_fn ? c->exec_fn : rt_exec_plain)(c, c->exec_data, &status, &err);
@@ -583,7 +588,7 @@ int rt_exec_plain(const struct rt_config *c, void *data, int *status, struct ber
 
 int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 {
-	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	int sv[2];
 	pid_t pid;
 

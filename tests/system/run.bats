@@ -90,9 +90,21 @@ teardown() {
 	[[ "$output" == *"can't fork: Resource temporarily unavailable"* ]]
 	run "$BERTH" run --rm --pids-limit 20 --entrypoint sh app:1 -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
 	[ "$status" -eq 0 ]
-	run "$BERTH" run --rm --cpus 0.5 --entrypoint sh app:1 -c 'cat /proc/self/cgroup'
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"/berth/"* ]]
+	# --cpus 0.5: a 50 ms quota per 100 ms period in the cgroup the host sees the container in
+	"$BERTH" run --rm --name quota --cpus 0.5 --entrypoint sleep app:1 30 &
+	local pid= cg=
+	for _ in $(seq 100); do
+		pid=$("$BERTH" inspect quota 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["State"]["Pid"])' 2>/dev/null) || pid=
+		[ -n "$pid" ] && [ "$pid" != 0 ] && break
+		sleep 0.1
+	done
+	cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' "/proc/$pid/cgroup")
+	[[ "$cg" == /berth/* ]]
+	quota=$(cat "/sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us")
+	period=$(cat "/sys/fs/cgroup/cpu$cg/cpu.cfs_period_us")
+	"$BERTH" kill quota
+	wait
+	[ "$quota" -eq $((period / 2)) ]
 }
 
 @test "run: --read-only root and a :ro bind refuse writes" {
@@ -129,12 +141,16 @@ teardown() {
 		mount -t tmpfs none /mnt 2>/dev/null && echo mounted || echo no-mount
 		unshare -m true 2>/dev/null && echo unshared || echo no-unshare
 		insmod /nonexistent.ko 2>&1 | grep -qi "not permitted\|no such" && echo no-insmod
-		grep CapEff /proc/self/status'
+		grep CapEff /proc/self/status
+		grep -c -E ":/$" /proc/self/cgroup
+		wc -l </proc/self/cgroup'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" -le 4 ]
 	[ "${lines[1]}" = no-mount ]
 	[ "${lines[2]}" = no-unshare ]
 	[ "${lines[4]}" = "CapEff:	00000000a80425fb" ]
+	# its own cgroup is the root of its cgroup namespace, in every hierarchy
+	[ "${lines[5]}" = "${lines[6]}" ]
 }
 
 @test "run: --network none has only loopback; --network host sees the host's links" {
