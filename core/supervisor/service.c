@@ -594,7 +594,7 @@ void sup_child_exited(struct sup *s, pid_t pid, int ws)
 		if (v->pid == pid) {
 			close_pipes(s, v);
 			v->exit_code = run_finish(&v->live, ws);
-			v->oom = v->live.st.oom_killed || v->exit_code == 137;
+			v->oom = v->live.st.oom_killed;	/* the cgroup's OOM count, not a SIGKILL from anyone */
 			v->pid = 0;
 			v->hc.next = 0;
 			sup_event(s, v, EV_EXITED);
