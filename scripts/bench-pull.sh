@@ -7,7 +7,7 @@
 # Usage: scripts/bench-pull.sh [-r RUNS] [-m RANDOM_MB] [-l LEVEL] [DIR...]
 #   the image is busybox, a layer of RANDOM_MB (default 25) MiB of random data, and one layer
 #   per DIR (relative to /; default usr/include usr/share/doc); LEVEL is berth's
-#   [store] compression-level (default: zstd 15)
+#   [store] compression-level (default: zstd 6)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

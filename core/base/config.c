@@ -35,6 +35,7 @@ static const char *check_default_registry(const char *v);
 static const char *check_chunk_size(const char *v);
 static const char *check_log_size(const char *v);
 static const char *check_compression_level(const char *v);
+static const char *check_convert_threads(const char *v);
 
 #define D(f) offsetof(struct cfg_daemon, f)
 #define I(f) offsetof(struct cfg_init, f)
@@ -87,7 +88,13 @@ const struct cfg_key cfg_keys[] = {
 	{ "store", "compression", CFG_ENUM, "zstd", "zstd|gzip", NULL, S(compression),
 	  "squashfs compressor; gzip for kernels before 4.14." },
 	{ "store", "compression-level", CFG_STRING, "default", NULL, check_compression_level,
-	  S(compression_level), "1-9 for gzip, 1-22 for zstd; lower pulls faster, files bigger." },
+	  S(compression_level),
+	  "default: zstd 6, gzip 9; 1-22 for zstd, 1-9 for gzip; lower converts faster, "
+	  "files bigger." },
+	{ "store", "convert-threads", CFG_STRING, "1", NULL, check_convert_threads,
+	  S(convert_threads),
+	  "Threads compressing a layer's blocks: 1-64, or auto (one per CPU); each one more "
+	  "takes about 2.5 MB of RAM during a pull or load." },
 	{ "store", "block-size", CFG_SIZE, "128K", NULL, check_block_size, S(block_size),
 	  "squashfs block size: a power of two from 4K to 1M." },
 	{ "store", "keep-layer-blobs", CFG_BOOL, "yes", NULL, NULL, S(keep_layer_blobs),
@@ -298,6 +305,19 @@ static const char *check_compression_level(const char *v)
 	n = strtol(v, &end, 10);
 	if (!isdigit((unsigned char) *v) || *end || n < 1 || n > 22)
 		return "must be `default` or a number from 1 to 22 (gzip stops at 9)";
+	return NULL;
+}
+
+static const char *check_convert_threads(const char *v)
+{
+	char *end;
+	long n;
+
+	if (strcmp(v, "auto") == 0)
+		return NULL;
+	n = strtol(v, &end, 10);
+	if (!isdigit((unsigned char) *v) || *end || n < 1 || n > 64)
+		return "must be `auto` (one per CPU) or a number from 1 to 64";
 	return NULL;
 }
 

@@ -54,6 +54,7 @@ struct cfg_store {
 	char *layer_format;     /* "auto", "squashfs" or "dir" */
 	char *compression;      /* "zstd" or "gzip" */
 	char *compression_level; /* "default", or 1-9 (gzip), 1-22 (zstd) */
+	char *convert_threads;  /* "auto", or 1-64 */
 	uint64_t block_size;    /* bytes */
 	bool keep_layer_blobs;
 };

@@ -65,6 +65,12 @@ int cli_store_options(const struct berth_config *cfg, enum layer_format *format,
 			return berr_usage(err, "[store] compression-level = %d, but gzip's levels go "
 					  "from 1 to 9", opt->level);
 	}
+	/* auto: 0, one per CPU; the default is 1, as a pull runs beside the board's apps */
+	opt->threads = 1;
+	if (s->convert_threads && strcmp(s->convert_threads, "auto") == 0)
+		opt->threads = 0;
+	else if (s->convert_threads)
+		opt->threads = atoi(s->convert_threads);
 	opt->block_size = (uint32_t) s->block_size;
 	return 0;
 }

@@ -21,7 +21,7 @@ enum sqfs_comp {
 
 struct sqfs_options {
 	enum sqfs_comp comp;  /* 0 means gzip */
-	int level;            /* 0 = default: gzip 9, zstd 15 */
+	int level;            /* 0 = default: gzip 9, zstd 6 */
 	uint32_t block_size;  /* power of 2 from 4 KiB to 1 MiB; 0 = 128 KiB */
 	int threads;          /* 0 = number of CPUs, 1 = compress in the caller's thread */
 	bool no_fragments;    /* every file tail gets a block of its own */

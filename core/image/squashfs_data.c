@@ -41,7 +41,7 @@ int sqfs_level_check(enum sqfs_comp comp, int *level, struct berr **err)
 					  "(CONFIG_SQUASHFS_ZSTD): use gzip");
 		max = 22;
 		if (*level == 0)
-			*level = 15;
+			*level = 6;
 	} else if (comp == SQFS_COMP_GZIP) {
 		if (*level == 0)
 			*level = 9;

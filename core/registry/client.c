@@ -577,11 +577,17 @@ int reg_download_blob(struct reg_client *c, const struct digest *d, uint64_t siz
 		return berr_make(err, errno, "path of the partial download of %s", d->hex);
 	for (int attempt = 1;; attempt++) {
 		struct berr *e = NULL;
+		uint64_t before = D.fetched;
 
 		if (download_once(&D, &e) == 0) {
 			ret = 0;
 			break;
 		}
+		/* A link that drops after real progress is flaky, not down: the count starts over,
+		 * so a long blob on a bad cellular link still arrives. Each such attempt moved at
+		 * least REG_PROGRESS bytes, so this ends. */
+		if (D.retry && D.fetched - before >= REG_PROGRESS)
+			attempt = 1;
 		if (!D.retry || attempt == REG_RETRIES) {
 			reg_pass_err(err, e);
 			if (D.retry)

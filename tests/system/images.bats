@@ -282,6 +282,23 @@ assert all(i["ID"].startswith("sha256:") and i["Size"] > 0 and i["Tag"] == "1.0"
 	[[ "$output" == *"layer-format"* ]]
 }
 
+@test "[store] convert-threads: one thread (the default) or one per CPU give the same layer bytes" {
+	berth_load -q -i "$REF/multi-docker.tar"
+	mkdir "$TMP/one"
+	cp "$BERTH_ROOT"/layers/*.sqfs "$TMP/one/"
+	"$BERTH" rmi multi:1.0
+	"$BERTH" image prune -f
+	printf '[store]\nconvert-threads = auto\n' >"$BERTH_CONFIG"
+	berth_load -q -i "$REF/multi-docker.tar"
+	for f in "$TMP"/one/*.sqfs; do
+		cmp "$f" "$BERTH_ROOT/layers/${f##*/}"
+	done
+	printf '[store]\nconvert-threads = 0\n' >"$BERTH_CONFIG"
+	run "$BERTH" load -i "$REF/multi-docker.tar"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"berth.conf:2"*"convert-threads"* ]]
+}
+
 @test "an image loaded without a name shows as <none> and prune removes it" {
 	mkdir "$TMP/lay"
 	tar -C "$TMP/lay" -xf "$REF/oci.tar"

@@ -11,19 +11,25 @@ TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 BIG_MB=20
 
 # A TCP relay that slows the registry's answers down to $3 bytes/s, so a pull can be killed
-# in the middle of a blob at a moment the test chooses. TLS passes through untouched.
+# in the middle of a blob at a moment the test chooses; with $4, it also cuts every
+# connection once it has relayed $4 bytes of answers. TLS passes through untouched.
 write_slow_proxy() {
 	cat >"$REG_DIR/slow_proxy.py" <<'EOF'
 import socket, sys, threading, time
 lport, rport, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+cut = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 
 def pipe(a, b, slow):
+    sent = 0
     try:
         while True:
             d = a.recv(16384)
             if not d:
                 break
             b.sendall(d)
+            sent += len(d)
+            if slow and cut and sent >= cut:
+                break  # cut the connection, as a flaky link does, in the middle of a blob
             if slow:
                 time.sleep(len(d) / rate)
     except OSError:
@@ -117,6 +123,11 @@ setup_file() {
 	reg_wait_port "$port"
 	export SLOW_HOSTPORT=127.0.0.1:$port
 	port=$(reg_free_port)
+	reg_spawn "$REG_DIR/cut_proxy.log" "$REG_PY" "$REG_DIR/slow_proxy.py" "$port" \
+		"${REG_HOSTPORT#*:}" 1000000000 3000000 >/dev/null
+	reg_wait_port "$port"
+	export CUT_HOSTPORT=127.0.0.1:$port
+	port=$(reg_free_port)
 	write_busy_server
 	: >"$REG_DIR/busy.log"
 	reg_spawn "$REG_DIR/busy.out" "$REG_PY" "$REG_DIR/busy.py" "$port" \
@@ -144,7 +155,7 @@ teardown() {
 write_conf() {
 	local h
 	: >"$BERTH_CONFIG"
-	for h in "$REG_HOSTPORT" "$SLOW_HOSTPORT" "$BUSY_HOSTPORT"; do
+	for h in "$REG_HOSTPORT" "$SLOW_HOSTPORT" "$BUSY_HOSTPORT" "$CUT_HOSTPORT"; do
 		printf '[registry "%s"]\nusername = %s\npassword = %s\nca-file = %s\n\n' \
 			"$h" "$REG_USER" "$1" "$REG_CA" >>"$BERTH_CONFIG"
 	done
@@ -245,6 +256,27 @@ snapshot_root() {
 	run "$BERTH" run --rm "$REG_HOSTPORT/big:1" sh -c 'wc -c </srv/big'
 	[ "$status" -eq 0 ]
 	[ "$output" = "$size" ]
+}
+
+@test "a link that drops every connection mid-blob, more often than the retry limit: each drop resumes with Range, the pull completes" {
+	mark=$(log_lines)
+	run "$BERTH" pull "$CUT_HOSTPORT/big:1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Status: Downloaded newer image"* ]]
+	# Each reconnect asked for the rest of the blob only (Range, answered 206): the bytes left
+	# after a drop are what the next connection had to send, so nothing came twice.
+	tail -n +"$((mark + 1))" "$REG_DIR/basic/log" | grep '/blobs/sha256:' | grep -q '" 206 '
+	echo "$output" | "$REG_PY" -c '
+import re, sys
+drops = [(int(a), int(b)) for a, b in re.findall(r"closed the connection after (\d+) of (\d+) bytes", sys.stdin.read())]
+assert len(drops) >= 5, drops  # more than REG_RETRIES: progress resets the count
+for (got, want), (_, rest) in zip(drops, drops[1:]):
+    assert rest == want - got, (got, want, rest)
+'
+	[ -z "$(ls -A "$BERTH_ROOT/tmp")" ]
+	run "$BERTH" run --rm "$CUT_HOSTPORT/big:1" sh -c 'wc -c </srv/big'
+	[ "$output" = $((BIG_MB * 1024 * 1024)) ]
 }
 
 @test "a wrong password is a clear error and writes nothing" {
