@@ -38,9 +38,40 @@ static struct sqfs_node *child_find(struct sqfs_writer *w, struct sqfs_node *dir
 	return NULL;
 }
 
+/* Inodes and names come from 64 KiB chunks that the writer frees together: no allocator
+ * header or rounding per entry, which is most of what a layer of many small files costs. */
+#define ARENA_CHUNK (64u << 10)
+
+struct sqfs_arena {
+	struct sqfs_arena *next;
+	size_t used, cap;
+	_Alignas(16) unsigned char data[];
+};
+
+static void *arena_zalloc(struct sqfs_writer *w, size_t n)
+{
+	struct sqfs_arena *a = w->arena;
+	void *p;
+
+	n = (n + 7) & ~(size_t) 7;
+	if (a == NULL || a->cap - a->used < n) {
+		size_t cap = n > ARENA_CHUNK - sizeof(*a) ? n : ARENA_CHUNK - sizeof(*a);
+
+		a = xmalloc(sizeof(*a) + cap);
+		a->cap = cap;
+		a->used = 0;
+		a->next = w->arena;
+		w->arena = a;
+	}
+	p = a->data + a->used;
+	a->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
 static struct sqfs_inode *inode_new(struct sqfs_writer *w, uint16_t mode)
 {
-	struct sqfs_inode *ino = xcalloc(1, sizeof(*ino));
+	struct sqfs_inode *ino = arena_zalloc(w, sizeof(*ino));
 
 	ino->mode = mode;
 	ino->all_next = w->inodes;
@@ -51,7 +82,7 @@ static struct sqfs_inode *inode_new(struct sqfs_writer *w, uint16_t mode)
 static struct sqfs_node *child_add(struct sqfs_writer *w, struct sqfs_node *dir, const char *name,
 				   size_t len, struct sqfs_inode *ino)
 {
-	struct sqfs_node *c = xcalloc(1, sizeof(*c) + len + 1);
+	struct sqfs_node *c = arena_zalloc(w, sizeof(*c) + len + 1);
 
 	memcpy(c->name, name, len);
 	c->name_len = (uint16_t) len;
@@ -82,7 +113,7 @@ static void node_unlink(struct sqfs_writer *w, struct sqfs_node *c)
 	dir->nchildren--;
 	c->ino->links--;
 	free(c->sorted);
-	free(c);
+	c->sorted = NULL; /* the node itself is the arena's */
 }
 
 /* Remove every descendant of `dir` (not `dir` itself), without recursion. */
@@ -703,7 +734,12 @@ void sqfs_writer_free(struct sqfs_writer *w)
 			free(ino->reg.blocks);
 		else if (S_ISLNK(ino->mode))
 			free(ino->link.target);
-		free(ino);
+	}
+	while (w->arena != NULL) {
+		struct sqfs_arena *a = w->arena;
+
+		w->arena = a->next;
+		free(a);
 	}
 	for (size_t i = 0; i < w->ids.nb; i++) {
 		struct sqfs_hnode *n, *nx;

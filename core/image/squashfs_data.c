@@ -323,9 +323,9 @@ static int block_store(struct sqfs_writer *w, const void *data, uint32_t len, bo
 	w->pos += len;
 	w->seq_done++;
 	if (ino != NULL) {
-		if (!ino->reg.started) {
+		if (!ino->reg_started) {
 			ino->reg.start = at;
-			ino->reg.started = true;
+			ino->reg_started = true;
 		}
 		ino->reg.blocks[index] = len | (raw ? SQFS_BLOCK_RAW : 0);
 	} else {

@@ -323,7 +323,7 @@ int sqfs_dup_file_end(struct sqfs_writer *w, struct berr **err)
 		 * placed on its own (and found again if it equals `c`'s). Holes were already
 		 * counted in f->reg.sparse as the blocks came. */
 		f->reg.start = c->reg.start;
-		f->reg.started = c->reg.started;
+		f->reg_started = c->reg_started;
 		memcpy(f->reg.blocks, c->reg.blocks, f->reg.nblocks * sizeof(*f->reg.blocks));
 		w->dup = NULL;
 		w->dup_held = 0;

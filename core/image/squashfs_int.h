@@ -75,6 +75,7 @@ struct sqfs_inode {
 	uint32_t links;              /* names that point here (hard links) */
 	uint32_t number;             /* 1..n, assigned at finish; 0 = not yet */
 	bool written;                /* in the inode table (finish, second pass) */
+	bool reg_started;            /* regular files: reg.start is set (first block stored) */
 	uint64_t ref;                /* inode table position: block << 16 | offset */
 	uint16_t mode;
 	uint32_t mtime;
@@ -88,7 +89,6 @@ struct sqfs_inode {
 			uint32_t *blocks; /* on-disk size of each block, 0 for a hole */
 			uint32_t nblocks, cap;
 			uint32_t frag, frag_off;
-			bool started; /* `start` is set (the first stored block was written) */
 			uint64_t seq_end; /* pipeline sequence number once all its blocks are stored */
 		} reg;
 		struct {
@@ -120,6 +120,7 @@ struct sqfs_frag {
 struct sqfs_cctx;
 struct sqfs_dctx;
 struct sqfs_pipe;
+struct sqfs_arena;
 
 struct sqfs_writer {
 	int fd;                       /* not owned */
@@ -133,6 +134,7 @@ struct sqfs_writer {
 	struct sqfs_node *root;
 	struct sqfs_htab names, ids, xsets;
 	struct sqfs_inode *inodes;
+	struct sqfs_arena *arena;     /* where inodes and nodes live */
 
 	/* The regular file between sqfs_file_begin and sqfs_file_end. */
 	struct sqfs_inode *file;

@@ -254,7 +254,7 @@ static int inode_write(struct tables *t, struct sqfs_inode *ino, struct berr **e
 	size_t n;
 
 	if (type == SQFS_T_REG) {
-		uint64_t start = ino->reg.started ? ino->reg.start : 0;
+		uint64_t start = ino->reg_started ? ino->reg.start : 0;
 		size_t nb = ino->reg.nblocks;
 
 		ext = ext || ino->links > 1 || ino->reg.sparse > 0 || ino->reg.size > UINT32_MAX ||
