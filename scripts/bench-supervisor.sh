@@ -2,7 +2,9 @@
 # Supervisor footprint: `berth daemon` with 0, 1 and 10 running app containers (busybox
 # `sleep`), its RSS and PSS (/proc/PID/smaps_rollup) at each step, the per-container overhead,
 # and the processes per container besides the container's own (target: none; peers run a
-# shim per container). Uses the static build when there is one ($O/static/berth, else $O/berth).
+# shim per container), in the steady state (5 s after the last start: the supervisor hands
+# the code pages it ran back to the kernel 3 s after starts). Uses the static build when
+# there is one ($O/static/berth, else $O/berth).
 # Target: at most 1.5 MB RSS with 10 containers. Also shows the anonymous part (heap, stack,
 # data: what the supervisor itself costs, apart from the binary's file-backed pages).
 # Usage: scripts/bench-supervisor.sh [BERTH]
@@ -65,7 +67,7 @@ measure() { # N: with N apps, wait for them to run, then report
 		sleep 0.1
 	done
 	[ "$(running)" = "$n" ] || { echo "bench-supervisor: $n containers did not come up" >&2; cat "$work/daemon.log" >&2; exit 1; }
-	sleep 1
+	sleep 5
 	local rss pss anon kids
 	rss=$(kb "$daemon" Rss)
 	pss=$(kb "$daemon" Pss)

@@ -342,12 +342,14 @@ static void after_exit(struct sup *s, struct svc *v, int code, bool launched)
 }
 
 /* A start allocates a lot for a moment (the image's JSON, a seccomp filter compiled on a cold
- * cache); the supervisor then runs for months: hand the free heap back to the kernel. */
-static void give_back_memory(void)
+ * cache); the supervisor then runs for months: hand the free heap back to the kernel, and
+ * once starts have been quiet a while, the code they ran (supervisor.c pages it out). */
+static void give_back_memory(struct sup *s)
 {
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
+	s->pageout_at = sup_now() + SUP_QUIET_MS;
 }
 
 /* Start the container now (the record exists, the image is there). */
@@ -403,7 +405,7 @@ static void launch(struct sup *s, struct svc *v)
 	svc_log(v, "started (pid %d%s)", (int) v->pid, v->restart_count ? ", after a restart" : "");
 	health_setup(s, v);
 	svc_reply_waiters(v, WAIT_RESTART, true, NULL);
-	give_back_memory();
+	give_back_memory(s);
 	return;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -414,7 +416,7 @@ fail:
 	}
 	set_error(v, err ? err->msg : "failed");
 	berr_free(err);
-	give_back_memory();
+	give_back_memory(s);
 	v->exit_code = status;
 	svc_reply_waiters(v, WAIT_RESTART, false, v->error);
 	after_exit(s, v, status, false);

@@ -21,6 +21,7 @@ struct secc_filter;
 #define SUP_BACKOFF_MIN_MS 100
 #define SUP_BACKOFF_MAX_MS 60000
 #define SUP_STABLE_MS 10000      /* a run this long resets the backoff */
+#define SUP_QUIET_MS 3000        /* after the last start, then the launch code is paged out */
 
 enum svc_state {
 	SVC_CREATED, SVC_PULLING, SVC_STARTING, SVC_RUNNING, SVC_HEALTHY, SVC_UNHEALTHY,
@@ -109,6 +110,8 @@ struct sup {
 	pid_t console_pid;                /* PID 1's console shell */
 	int64_t console_respawn;
 	int64_t wd_next;        /* PID 1: when the watchdog is kicked next (0: not yet) */
+	int64_t pageout_at;     /* when the code the starts used is handed back (0: not due) */
+	bool pageout_off;       /* the kernel has no MADV_PAGEOUT (before 5.4) */
 	bool dirty;                       /* something changed: reconcile */
 };
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +31,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
 
 /* PID-1 hooks (init/): present in the full binary; weak so the supervisor links alone. */
 int init_watchdog_interval_ms(void) __attribute__((weak));
@@ -248,6 +253,95 @@ static void load_services(struct sup *s)
 	s->dirty = true;
 }
 
+/* Hand the pages of berth's own code and read-only data back to the kernel. Starting a
+ * container runs a lot of code once (argument parsing, the image's JSON, mounts, seccomp,
+ * records); the loop then runs a few functions for months, but every page a start touched
+ * (and the 64 KiB the kernel maps around each fault) stays in the supervisor's RSS.
+ * MADV_PAGEOUT reclaims the file-backed, read-only mappings' pages that no other process maps
+ * (others' stay); what the loop needs comes back from flash on the next fault. Android
+ * compacts cached apps the same way. No allocation: /proc/self/maps is read through a buffer
+ * on the stack. */
+static const char *hex_field(const char *p, unsigned long *v)
+{
+	*v = 0;
+	for (;; p++) {
+		unsigned d = (unsigned) (*p >= '0' && *p <= '9' ? *p - '0' :
+					 *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : 16);
+		if (d == 16)
+			return p;
+		*v = *v << 4 | d;
+	}
+}
+
+/* A line of /proc/self/maps, "lo-hi perms offset dev inode path": a read-only private
+ * mapping of a file? Then its range. */
+static bool ro_file_mapping(const char *line, unsigned long *lo, unsigned long *hi)
+{
+	const char *p = hex_field(line, lo);
+	int field = 0;
+
+	if (*p != '-')
+		return false;
+	p = hex_field(p + 1, hi);
+	if (*p != ' ' || p[2] != '-' || p[4] != 'p')
+		return false; /* perms: not writable, private */
+	for (; *p && field < 4; p++)
+		if (*p == ' ') {
+			while (p[1] == ' ')
+				p++;
+			field++;
+		}
+	/* p is at the inode: 0 for anonymous mappings, [stack], [vdso] */
+	return *p >= '1' && *p <= '9';
+}
+
+/* Hand the pages of berth's own code and read-only data back to the kernel. Starting a
+ * container runs a lot of code once (argument parsing, the image's JSON, mounts, seccomp,
+ * records); the loop then runs a few functions for months, but every page a start touched
+ * (and the 64 KiB the kernel maps around each fault) stays in the supervisor's RSS.
+ * MADV_PAGEOUT reclaims the pages of the file-backed, read-only mappings that no other
+ * process maps (others' stay); what the loop needs comes back from flash on the next fault.
+ * Android compacts cached apps the same way. The ranges are collected first and paged out
+ * together at the end, so that parsing does not fault back what was just handed back; no
+ * allocation: /proc/self/maps is read through a buffer on the stack. */
+static void page_out_code(struct sup *s)
+{
+	struct { unsigned long lo, hi; } r[32];
+	char buf[4096];
+	size_t have = 0, nr = 0;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *line, *nl;
+
+		if (n <= 0)
+			break;
+		have += (size_t) n;
+		buf[have] = '\0';
+		line = buf;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (nr < sizeof(r) / sizeof(r[0]) && ro_file_mapping(line, &r[nr].lo, &r[nr].hi))
+				nr++;
+			line = nl + 1;
+		}
+		have = (size_t) (buf + have - line);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line longer than the buffer: skip it */
+	}
+	close(fd);
+	for (size_t i = 0; i < nr; i++)
+		if (madvise((void *) r[i].lo, r[i].hi - r[i].lo, MADV_PAGEOUT) < 0 && errno == EINVAL) {
+			s->pageout_off = true;
+			log_debug("MADV_PAGEOUT: %s (kernel before 5.4)", strerror(errno));
+			return;
+		}
+}
+
 /* The timerfd fires at the nearest deadline. */
 static void arm_timer(struct sup *s)
 {
@@ -264,6 +358,7 @@ static void arm_timer(struct sup *s)
 		EARLIER(v->hc.deadline);
 	}
 	EARLIER(s->console_respawn);
+	EARLIER(s->pageout_at);
 	/* A fixed schedule: re-arming at now + interval on every pass would push the kick back
 	 * for as long as events keep coming, and the hardware would reset a busy board. */
 	if (s->pid1 && init_watchdog_interval_ms && init_watchdog_interval_ms() > 0) {
@@ -292,6 +387,11 @@ static void on_timer(struct sup *s)
 	if (s->pid1 && init_watchdog_kick && s->wd_next && now >= s->wd_next) {
 		init_watchdog_kick();
 		s->wd_next = now + init_watchdog_interval_ms();
+	}
+	if (s->pageout_at && now >= s->pageout_at) {
+		s->pageout_at = 0;
+		if (!s->pageout_off)
+			page_out_code(s);
 	}
 	if (s->console_respawn && now >= s->console_respawn) {
 		s->console_respawn = 0;
@@ -372,6 +472,8 @@ static void on_accept(struct sup *s)
 		if (fd < 0)
 			break;
 		sup_ctl_handle(s, fd);
+		/* a client's request ran code the loop does not need: hand it back later */
+		s->pageout_at = sup_now() + SUP_QUIET_MS;
 	}
 }
 
@@ -441,6 +543,7 @@ int sup_run(struct cli_ctx *ctx, struct sup_opts *o)
 		s->console_pid = init_console_spawn(&ctx->cfg);
 	repair();
 	load_services(s);
+	s->pageout_at = sup_now() + SUP_QUIET_MS; /* start-up's code (config, repair, app files) */
 	svc_log(NULL, "supervisor ready (%zu services, socket %s/berth.sock)", s->n_svc, paths_run_dir());
 
 	for (;;) {
