@@ -104,8 +104,8 @@ run skopeo+umoci sh -c "skopeo --insecure-policy copy -q --src-cert-dir '$work/c
 
 printf '%-13s %9s %9s %10s %10s\n' tool wall_s cpu_s rss_MiB disk_MiB
 for n in berth skopeo+umoci; do
-	printf '%-13s %9s %9s %10d %10.1f\n' "$n" "${wall[$n]}" "${cpu[$n]}" $((rss[$n] / 1024)) \
-		"$(awk "BEGIN { print ${disk[$n]} / 1048576 }")"
+	printf '%-13s %9s %9s %10.1f %10.1f\n' "$n" "${wall[$n]}" "${cpu[$n]}" \
+		"$(awk "BEGIN { print ${rss[$n]} / 1024 }")" "$(awk "BEGIN { print ${disk[$n]} / 1048576 }")"
 done
 echo "ratios (berth / peer; below 1 is better for berth):"
 awk -v bw="${wall[berth]}" -v pw="${wall[skopeo+umoci]}" -v bc="${cpu[berth]}" \
