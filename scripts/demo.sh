@@ -98,6 +98,7 @@ cat >"$work/console.sh" <<EOF
 up() { berth status 2>/dev/null | grep -cE ' (running|healthy)'; }
 i=0; while [ \$i -lt 300 ] && [ "\$(up)" -lt $n_apps ]; do sleep 1; i=\$((i+1)); done
 [ "\$(up)" -ge $n_apps ] && echo "demo: all $n_apps apps are running"
+sleep 5
 berth images
 berth status
 berth ps

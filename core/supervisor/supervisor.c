@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,6 +35,12 @@
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef RAMFS_MAGIC
+#define RAMFS_MAGIC 0x858458f6
 #endif
 
 /* PID-1 hooks (init/): present in the full binary; weak so the supervisor links alone. */
@@ -278,6 +285,7 @@ static const char *hex_field(const char *p, unsigned long *v)
 static bool ro_file_mapping(const char *line, unsigned long *lo, unsigned long *hi)
 {
 	const char *p = hex_field(line, lo);
+	struct statfs sf;
 	int field = 0;
 
 	if (*p != '-')
@@ -292,7 +300,16 @@ static bool ro_file_mapping(const char *line, unsigned long *lo, unsigned long *
 			field++;
 		}
 	/* p is at the inode: 0 for anonymous mappings, [stack], [vdso] */
-	return *p >= '1' && *p <= '9';
+	if (*p < '1' || *p > '9')
+		return false;
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	/* A file in RAM (an initramfs root, tmpfs) has no copy on flash: its pages are the
+	 * file, so handing them back would free nothing and only lower the RSS figure. */
+	return *p == '/' && statfs(p, &sf) == 0 && sf.f_type != TMPFS_MAGIC &&
+	       sf.f_type != RAMFS_MAGIC;
 }
 
 /* Hand the pages of berth's own code and read-only data back to the kernel. Starting a
