@@ -111,9 +111,7 @@ static void node_unlink(struct sqfs_writer *w, struct sqfs_node *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	dir->nchildren--;
-	c->ino->links--;
-	free(c->sorted);
-	c->sorted = NULL; /* the node itself is the arena's */
+	c->ino->links--; /* the node itself is the arena's */
 }
 
 /* Remove every descendant of `dir` (not `dir` itself), without recursion. */
@@ -268,14 +266,18 @@ static int attr_apply(struct sqfs_writer *w, const char *path, const struct sqfs
 	struct sqfs_xset *base, *xs;
 
 	if (sqfs_xset_intern(w, path, a->xattrs, a->n_xattrs, &base, err) < 0 ||
-	    sqfs_xset_merge(w, path, base, ino->xadded, &xs, err) < 0)
+	    sqfs_xset_merge(w, path, base, ino->x ? ino->x->xadded : NULL, &xs, err) < 0)
 		return -1;
-	ino->xbase = base;
+	if (ino->x == NULL && (base != NULL || xs != NULL))
+		ino->x = arena_zalloc(w, sizeof(*ino->x));
+	if (ino->x != NULL) {
+		ino->x->xbase = base;
+		ino->x->xattrs = xs;
+	}
 	ino->mode = (uint16_t) (a->mode & (S_IFMT | 07777));
 	ino->uid = sqfs_id_intern(w, a->uid);
 	ino->gid = sqfs_id_intern(w, a->gid);
 	ino->mtime = clamp_mtime(a->mtime);
-	ino->xattrs = xs;
 	return 0;
 }
 
@@ -421,11 +423,13 @@ int sqfs_writer_add_xattr(struct sqfs_writer *w, const char *path, const struct 
 		ino->uid = ino->gid = sqfs_id_intern(w, 0);
 		n = child_add(w, dir, last, strlen(last), ino);
 	}
-	if (sqfs_xset_merge(w, path, n->ino->xadded, one, &added, err) < 0 ||
-	    sqfs_xset_merge(w, path, n->ino->xbase, added, &xs, err) < 0)
+	if (n->ino->x == NULL)
+		n->ino->x = arena_zalloc(w, sizeof(*n->ino->x));
+	if (sqfs_xset_merge(w, path, n->ino->x->xadded, one, &added, err) < 0 ||
+	    sqfs_xset_merge(w, path, n->ino->x->xbase, added, &xs, err) < 0)
 		return -1;
-	n->ino->xadded = added;
-	n->ino->xattrs = xs;
+	n->ino->x->xadded = added;
+	n->ino->x->xattrs = xs;
 	return 0;
 }
 
@@ -725,7 +729,6 @@ void sqfs_writer_free(struct sqfs_writer *w)
 	sqfs_dup_free(w);
 	if (w->root != NULL) {
 		subtree_clear(w, w->root);
-		free(w->root->sorted);
 		free(w->root);
 	}
 	for (ino = w->inodes; ino != NULL; ino = next) {

@@ -70,6 +70,13 @@ struct sqfs_xset {
 	uint8_t data[];
 };
 
+/* An inode's xattr sets, all three interned in the writer, not owned. */
+struct sqfs_xref {
+	struct sqfs_xset *xattrs;    /* what is written: xbase with xadded on top */
+	struct sqfs_xset *xbase;     /* from the entry's attributes */
+	struct sqfs_xset *xadded;    /* from sqfs_writer_add_xattr */
+};
+
 struct sqfs_inode {
 	struct sqfs_inode *all_next; /* every inode made, for freeing */
 	uint32_t links;              /* names that point here (hard links) */
@@ -80,9 +87,7 @@ struct sqfs_inode {
 	uint16_t mode;
 	uint32_t mtime;
 	struct sqfs_id *uid, *gid;   /* not owned: interned in the writer */
-	struct sqfs_xset *xattrs;    /* what is written: xbase with xadded on top */
-	struct sqfs_xset *xbase;     /* from the entry's attributes */
-	struct sqfs_xset *xadded;    /* from sqfs_writer_add_xattr; all three interned, not owned */
+	struct sqfs_xref *x;         /* xattrs; NULL (most inodes) for none; the writer's arena */
 	union {
 		struct {
 			uint64_t size, start, sparse;
@@ -99,12 +104,16 @@ struct sqfs_inode {
 	};
 };
 
+static inline struct sqfs_xset *sqfs_inode_xattrs(const struct sqfs_inode *ino)
+{
+	return ino->x ? ino->x->xattrs : NULL;
+}
+
 struct sqfs_node {
 	struct sqfs_hnode h;         /* in the writer's name table, keyed by (parent, name) */
 	struct sqfs_node *parent;    /* not owned */
-	struct sqfs_node *children;  /* directories: unsorted, newest first */
+	struct sqfs_node *children;  /* directories: newest first; sorted by name at finish */
 	struct sqfs_node *prev, *next;
-	struct sqfs_node **sorted;   /* children sorted by name, during finish */
 	struct sqfs_inode *ino;      /* shared by hard links; not owned (writer's list owns) */
 	uint32_t nchildren;
 	uint16_t name_len;

@@ -160,27 +160,60 @@ static uint8_t *scratch(struct tables *t, size_t n)
 	return t->buf;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int node_cmp(const struct sqfs_node *x, const struct sqfs_node *y)
 {
-	const struct sqfs_node *x = *(const struct sqfs_node *const *) a;
-	const struct sqfs_node *y = *(const struct sqfs_node *const *) b;
 	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
 	int r = memcmp(x->name, y->name, n);
 
 	return r != 0 ? r : (int) x->name_len - (int) y->name_len;
 }
 
-/* Directories must list their entries sorted by name, byte by byte, for lookups. */
+/* Directories must list their entries sorted by name, byte by byte, for lookups. The list
+ * of children is sorted in place, a bottom-up merge sort of the linked list: no array per
+ * directory, and names in one directory are unique, so the order is the same as any sort's. */
 static void children_sort(struct sqfs_node *dir)
 {
-	struct sqfs_node *c;
-	uint32_t i = 0;
+	struct sqfs_node *list = dir->children, *p, *q, *e, *tail;
+	size_t k = 1;
 
-	free(dir->sorted);
-	dir->sorted = xcalloc(dir->nchildren ? dir->nchildren : 1, sizeof(*dir->sorted));
-	for (c = dir->children; c != NULL; c = c->next)
-		dir->sorted[i++] = c;
-	qsort(dir->sorted, dir->nchildren, sizeof(*dir->sorted), name_cmp);
+	if (list == NULL)
+		return;
+	for (;;) {
+		size_t merges = 0;
+
+		p = list;
+		list = tail = NULL;
+		while (p != NULL) {
+			size_t ps = 0, qs = k;
+
+			merges++;
+			for (q = p; ps < k && q != NULL; q = q->next)
+				ps++;
+			while (ps > 0 || (qs > 0 && q != NULL)) {
+				if (ps == 0 || (qs > 0 && q != NULL && node_cmp(q, p) < 0)) {
+					e = q;
+					q = q->next;
+					qs--;
+				} else {
+					e = p;
+					p = p->next;
+					ps--;
+				}
+				if (tail != NULL)
+					tail->next = e;
+				else
+					list = e;
+				e->prev = tail;
+				tail = e;
+			}
+			p = q;
+		}
+		tail->next = NULL;
+		if (merges <= 1)
+			break;
+		k *= 2;
+	}
+	dir->children = list;
 }
 
 static int basic_type(uint16_t mode)
@@ -248,7 +281,7 @@ static int inode_emit(struct tables *t, struct sqfs_inode *ino, const uint8_t *p
 static int inode_write(struct tables *t, struct sqfs_inode *ino, struct berr **err)
 {
 	int type = basic_type(ino->mode);
-	uint32_t xattr = xattr_index(t, ino->xattrs);
+	uint32_t xattr = xattr_index(t, sqfs_inode_xattrs(ino));
 	bool ext = xattr != SQFS_NONE32;
 	uint8_t *p;
 	size_t n;
@@ -323,8 +356,7 @@ static int dir_write(struct tables *t, struct sqfs_node *dir, uint32_t parent_nu
 	uint8_t *p;
 	size_t n;
 
-	for (uint32_t i = 0; i < dir->nchildren; i++) {
-		const struct sqfs_node *c = dir->sorted[i];
+	for (const struct sqfs_node *c = dir->children; c != NULL; c = c->next) {
 		uint64_t iblk = c->ino->ref >> 16;
 		int64_t delta = (int64_t) c->ino->number - (int64_t) hdr_num;
 		/* Would this entry, under a new header, end more than a metadata block past the
@@ -377,7 +409,7 @@ static int dir_write(struct tables *t, struct sqfs_node *dir, uint32_t parent_nu
 	dstart = meta_ref(&t->dirs, u0);
 	if ((dstart >> 16) > UINT32_MAX)
 		return berr_make(err, EFBIG, "squashfs: directory table over 4 GiB");
-	xattr = xattr_index(t, ino->xattrs);
+	xattr = xattr_index(t, sqfs_inode_xattrs(ino));
 	/* More entries than one header holds get the extended inode even without an index, as
 	 * other writers do, so comparisons of images by inode type line up. */
 	if (xattr == SQFS_NONE32 && nidx == 0 && dir->nchildren <= SQFS_DIR_COUNT &&
@@ -423,31 +455,32 @@ static int tree_walk(struct tables *t, int pass, struct berr **err)
 {
 	struct sqfs_writer *w = t->w;
 	_cleanup_free_ struct sqfs_node **stack = NULL;
-	_cleanup_free_ uint32_t *pos = NULL;
+	_cleanup_free_ struct sqfs_node **cur = NULL; /* each level's next child to visit */
 	size_t sp = 0, cap = 64;
 
 	stack = xcalloc(cap, sizeof(*stack));
-	pos = xcalloc(cap, sizeof(*pos));
+	cur = xcalloc(cap, sizeof(*cur));
 	if (pass == 0)
 		children_sort(w->root);
 	stack[sp] = w->root;
-	pos[sp++] = 0;
+	cur[sp++] = w->root->children;
 	while (sp > 0) {
 		struct sqfs_node *dir = stack[sp - 1];
 
-		if (pos[sp - 1] < dir->nchildren) {
-			struct sqfs_node *c = dir->sorted[pos[sp - 1]++];
+		if (cur[sp - 1] != NULL) {
+			struct sqfs_node *c = cur[sp - 1];
 
+			cur[sp - 1] = c->next;
 			if (S_ISDIR(c->ino->mode)) {
 				if (pass == 0)
 					children_sort(c);
 				if (sp == cap) {
 					cap *= 2;
 					stack = xrealloc(stack, cap * sizeof(*stack));
-					pos = xrealloc(pos, cap * sizeof(*pos));
+					cur = xrealloc(cur, cap * sizeof(*cur));
 				}
 				stack[sp] = c;
-				pos[sp++] = 0;
+				cur[sp++] = c->children;
 			} else if (pass == 0 && c->ino->number == 0) {
 				c->ino->number = ++t->count;
 			} else if (pass == 1 && !c->ino->written) {
@@ -464,8 +497,6 @@ static int tree_walk(struct tables *t, int pass, struct berr **err)
 
 			if (dir_write(t, dir, parent, err) < 0)
 				return -1;
-			free(dir->sorted);
-			dir->sorted = NULL;
 		}
 	}
 	return 0;
