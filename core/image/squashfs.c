@@ -48,7 +48,7 @@ struct sqfs_arena {
 	_Alignas(16) unsigned char data[];
 };
 
-static void *arena_zalloc(struct sqfs_writer *w, size_t n)
+void *sqfs_arena_zalloc(struct sqfs_writer *w, size_t n)
 {
 	struct sqfs_arena *a = w->arena;
 	void *p;
@@ -71,7 +71,7 @@ static void *arena_zalloc(struct sqfs_writer *w, size_t n)
 
 static struct sqfs_inode *inode_new(struct sqfs_writer *w, uint16_t mode)
 {
-	struct sqfs_inode *ino = arena_zalloc(w, sizeof(*ino));
+	struct sqfs_inode *ino = sqfs_arena_zalloc(w, sizeof(*ino));
 
 	ino->mode = mode;
 	ino->all_next = w->inodes;
@@ -82,7 +82,7 @@ static struct sqfs_inode *inode_new(struct sqfs_writer *w, uint16_t mode)
 static struct sqfs_node *child_add(struct sqfs_writer *w, struct sqfs_node *dir, const char *name,
 				   size_t len, struct sqfs_inode *ino)
 {
-	struct sqfs_node *c = arena_zalloc(w, sizeof(*c) + len + 1);
+	struct sqfs_node *c = sqfs_arena_zalloc(w, sizeof(*c) + len + 1);
 
 	memcpy(c->name, name, len);
 	c->name_len = (uint16_t) len;
@@ -269,7 +269,7 @@ static int attr_apply(struct sqfs_writer *w, const char *path, const struct sqfs
 	    sqfs_xset_merge(w, path, base, ino->x ? ino->x->xadded : NULL, &xs, err) < 0)
 		return -1;
 	if (ino->x == NULL && (base != NULL || xs != NULL))
-		ino->x = arena_zalloc(w, sizeof(*ino->x));
+		ino->x = sqfs_arena_zalloc(w, sizeof(*ino->x));
 	if (ino->x != NULL) {
 		ino->x->xbase = base;
 		ino->x->xattrs = xs;
@@ -424,7 +424,7 @@ int sqfs_writer_add_xattr(struct sqfs_writer *w, const char *path, const struct 
 		n = child_add(w, dir, last, strlen(last), ino);
 	}
 	if (n->ino->x == NULL)
-		n->ino->x = arena_zalloc(w, sizeof(*n->ino->x));
+		n->ino->x = sqfs_arena_zalloc(w, sizeof(*n->ino->x));
 	if (sqfs_xset_merge(w, path, n->ino->x->xadded, one, &added, err) < 0 ||
 	    sqfs_xset_merge(w, path, n->ino->x->xbase, added, &xs, err) < 0)
 		return -1;

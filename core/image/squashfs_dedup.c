@@ -305,7 +305,7 @@ static int tail_equal(struct sqfs_writer *w, uint32_t frag, uint32_t off, const 
 
 static void head_remember(struct sqfs_writer *w, struct sqfs_inode *f)
 {
-	struct head_key *k = xcalloc(1, sizeof(*k));
+	struct head_key *k = sqfs_arena_zalloc(w, sizeof(*k));
 
 	k->h.hash = w->head_hash;
 	k->ino = f;
@@ -369,7 +369,7 @@ void sqfs_dup_tail_packed(struct sqfs_writer *w, uint32_t frag, uint32_t off, ui
 
 	if (!w->dedup)
 		return;
-	k = xcalloc(1, sizeof(*k));
+	k = sqfs_arena_zalloc(w, sizeof(*k));
 	k->h.hash = w->tail_hash;
 	k->frag = frag;
 	k->off = off;
@@ -377,25 +377,13 @@ void sqfs_dup_tail_packed(struct sqfs_writer *w, uint32_t frag, uint32_t off, ui
 	sqfs_htab_insert(&w->tails, &k->h);
 }
 
-static void htab_free_all(struct sqfs_htab *t)
-{
-	for (size_t i = 0; i < t->nb; i++) {
-		struct sqfs_hnode *n, *nx;
-
-		for (n = t->b[i]; n != NULL; n = nx) {
-			nx = n->next;
-			free(n);
-		}
-	}
-	sqfs_htab_free(t);
-}
-
 void sqfs_dup_free(struct sqfs_writer *w)
 {
+	/* the keys are the writer's arena's */
 	if (w->heads.b != NULL)
-		htab_free_all(&w->heads);
+		sqfs_htab_free(&w->heads);
 	if (w->tails.b != NULL)
-		htab_free_all(&w->tails);
+		sqfs_htab_free(&w->tails);
 	sqfs_dctx_free(w->dctx);
 	w->dctx = NULL;
 	free(w->dbuf);

@@ -186,6 +186,8 @@ int sqfs_htab_init(struct sqfs_htab *t);
 void sqfs_htab_free(struct sqfs_htab *t);
 void sqfs_htab_insert(struct sqfs_htab *t, struct sqfs_hnode *n);
 void sqfs_htab_remove(struct sqfs_htab *t, struct sqfs_hnode *n);
+/* Zeroed memory that lives until the writer is freed (inodes, names, dedup keys). */
+void *sqfs_arena_zalloc(struct sqfs_writer *w, size_t n);
 struct sqfs_hnode *sqfs_htab_first(const struct sqfs_htab *t, uint64_t hash);
 struct sqfs_id *sqfs_id_intern(struct sqfs_writer *w, uint32_t id);
 /* Check `n` xattrs of the entry at `path` and intern them as a set (*out NULL when n == 0). */
