@@ -136,6 +136,7 @@ static int block_equal(struct sqfs_writer *w, struct sqfs_inode *c, uint32_t i, 
 		return size == 0 && data == NULL;
 	if (i == 0)
 		at = c->reg.start; /* known once the pipeline stored it */
+	w->fbuf_frag = 0; /* dbuf is fbuf: the cached fragment block goes */
 	n = block_read(w, at, size, w->dbuf, err);
 	if (n < 0)
 		return -1;
@@ -155,6 +156,7 @@ static int release_held(struct sqfs_writer *w, struct berr **err)
 
 		if (size == 0)
 			continue; /* a hole, already accounted for */
+		w->fbuf_frag = 0;
 		n = block_read(w, at, size, w->dbuf, err);
 		if (n < 0)
 			return -1;
@@ -184,6 +186,7 @@ static int runs_equal(struct sqfs_writer *w, struct sqfs_inode *a, struct sqfs_i
 
 		if (size > w->block_size)
 			return berr_make(err, EIO, "squashfs: stored block of %u bytes", size);
+		w->fbuf_frag = 0;
 		if (pread_all(w->fd, w->cbuf, size, at_a, err) < 0 ||
 		    pread_all(w->fd, w->dbuf, size, at_b, err) < 0)
 			return -1;
@@ -386,7 +389,6 @@ void sqfs_dup_free(struct sqfs_writer *w)
 		sqfs_htab_free(&w->tails);
 	sqfs_dctx_free(w->dctx);
 	w->dctx = NULL;
-	free(w->dbuf);
-	free(w->fbuf);
+	free(w->dbuf); /* fbuf is the same buffer */
 	w->dbuf = w->fbuf = NULL;
 }

@@ -167,7 +167,7 @@ struct sqfs_writer {
 	uint64_t tail_hash;       /* of the open file's tail */
 	struct sqfs_dctx *dctx;   /* made on first use */
 	uint8_t *dbuf;            /* one block, decompressed from the image */
-	uint8_t *fbuf;            /* one fragment block, decompressed: fbuf_frag - 1 */
+	uint8_t *fbuf;            /* dbuf again: a fragment block, decompressed: fbuf_frag - 1 */
 	uint32_t fbuf_frag, fbuf_len;
 
 	uint64_t seq_sub, seq_done; /* blocks submitted to / stored by the pipeline */
