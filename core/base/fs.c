@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #if defined(__has_include)
@@ -416,4 +417,15 @@ int fs_move_aside(const char *path, const char *trash, struct berr **err)
 	if (rename(path, trash) < 0)
 		return berr_make(err, errno, "rename `%s` to `%s`", path, trash);
 	return fs_fsync_parent(path, err);
+}
+
+/* statfs(2) f_type values (include/uapi/linux/magic.h) */
+#define FS_TMPFS_MAGIC 0x01021994
+#define FS_RAMFS_MAGIC 0x858458f6
+
+bool fs_backed_by_storage(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type != FS_TMPFS_MAGIC && sf.f_type != FS_RAMFS_MAGIC;
 }

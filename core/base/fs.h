@@ -2,6 +2,7 @@
 #ifndef BERTH_FS_H
 #define BERTH_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,5 +54,9 @@ uint64_t fs_tree_size_at(int dirfd, const char *name);
 /* Read a whole file of at most `max` bytes into a NUL-terminated malloc'd buffer. A larger file
  * is an error (EFBIG), so outside input never makes us allocate without bound. */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berr **err);
+
+/* Is `path` on a file system with a copy off RAM (not tmpfs or ramfs)? False when it cannot
+ * be told. Writes there are worth syncing; pages mapped from there can be dropped. */
+bool fs_backed_by_storage(const char *path);
 
 #endif

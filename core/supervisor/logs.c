@@ -18,17 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
-#ifndef RAMFS_MAGIC
-#define RAMFS_MAGIC 0x858458f6
-#endif
 
 /* Timestamp, a blank, "stdout", a blank; the newline after the text. */
 #define LOG_HDR_MAX (LOG_TS_MAX + 8)
@@ -171,7 +164,6 @@ struct logsink *logsink_open(const char *dir, const char *id, const char *name, 
 			     int console_fd, struct berr **err)
 {
 	struct logsink *s;
-	struct statfs sf;
 
 	if (!paths_component_ok(id)) {
 		berr_make(err, EINVAL, "logs: `%s` is not a container id", id);
@@ -197,7 +189,7 @@ struct logsink *logsink_open(const char *dir, const char *id, const char *name, 
 	s->cap = cap < LOG_CAP_MIN ? LOG_CAP_MIN : cap;
 	/* A line and its header fit in one half. */
 	s->piece = s->cap / 2 - LOG_HDR_MAX < LOG_LINE_MAX ? s->cap / 2 - LOG_HDR_MAX : LOG_LINE_MAX;
-	s->sync = statfs(dir, &sf) == 0 && sf.f_type != TMPFS_MAGIC && sf.f_type != RAMFS_MAGIC;
+	s->sync = fs_backed_by_storage(dir);
 	if (open_current(s, false) < 0) {
 		berr_make(err, errno, "open `%s`", s->path);
 		free(s);

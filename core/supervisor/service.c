@@ -349,7 +349,7 @@ static void give_back_memory(struct sup *s)
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
-	s->pageout_at = sup_now() + SUP_QUIET_MS;
+	sup_page_out_later(s);
 }
 
 /* Start the container now (the record exists, the image is there). */

@@ -22,6 +22,7 @@ struct secc_filter;
 #define SUP_BACKOFF_MAX_MS 60000
 #define SUP_STABLE_MS 10000      /* a run this long resets the backoff */
 #define SUP_QUIET_MS 3000        /* after the last start, then the launch code is paged out */
+#define SUP_CODE_RANGES 32       /* read-only file mappings the page-out covers */
 
 enum svc_state {
 	SVC_CREATED, SVC_PULLING, SVC_STARTING, SVC_RUNNING, SVC_HEALTHY, SVC_UNHEALTHY,
@@ -111,9 +112,14 @@ struct sup {
 	int64_t console_respawn;
 	int64_t wd_next;        /* PID 1: when the watchdog is kicked next (0: not yet) */
 	int64_t pageout_at;     /* when the code the starts used is handed back (0: not due) */
-	bool pageout_off;       /* the kernel has no MADV_PAGEOUT (before 5.4) */
+	struct { unsigned long lo, hi; } code[SUP_CODE_RANGES]; /* berth's read-only file
+	                         * mappings on storage, found at start-up; none: no page-out */
+	size_t n_code;
 	bool dirty;                       /* something changed: reconcile */
 };
+
+/* supervisor.c: hand berth's code pages back SUP_QUIET_MS from now (after a burst of work) */
+void sup_page_out_later(struct sup *s);
 
 /* service.c */
 int64_t sup_now(void);

@@ -23,7 +23,6 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,12 +34,6 @@
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
-#endif
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
-#ifndef RAMFS_MAGIC
-#define RAMFS_MAGIC 0x858458f6
 #endif
 
 /* PID-1 hooks (init/): present in the full binary; weak so the supervisor links alone. */
@@ -285,7 +278,6 @@ static const char *hex_field(const char *p, unsigned long *v)
 static bool ro_file_mapping(const char *line, unsigned long *lo, unsigned long *hi)
 {
 	const char *p = hex_field(line, lo);
-	struct statfs sf;
 	int field = 0;
 
 	if (*p != '-')
@@ -308,8 +300,7 @@ static bool ro_file_mapping(const char *line, unsigned long *lo, unsigned long *
 		p++;
 	/* A file in RAM (an initramfs root, tmpfs) has no copy on flash: its pages are the
 	 * file, so handing them back would free nothing and only lower the RSS figure. */
-	return *p == '/' && statfs(p, &sf) == 0 && sf.f_type != TMPFS_MAGIC &&
-	       sf.f_type != RAMFS_MAGIC;
+	return *p == '/' && fs_backed_by_storage(p);
 }
 
 /* Hand the pages of berth's own code and read-only data back to the kernel. Starting a
@@ -318,16 +309,16 @@ static bool ro_file_mapping(const char *line, unsigned long *lo, unsigned long *
  * (and the 64 KiB the kernel maps around each fault) stays in the supervisor's RSS.
  * MADV_PAGEOUT reclaims the pages of the file-backed, read-only mappings that no other
  * process maps (others' stay); what the loop needs comes back from flash on the next fault.
- * Android compacts cached apps the same way. The ranges are collected first and paged out
- * together at the end, so that parsing does not fault back what was just handed back; no
- * allocation: /proc/self/maps is read through a buffer on the stack. */
-static void page_out_code(struct sup *s)
+ * Android compacts cached apps the same way. The ranges are found once, at start-up (no
+ * library is loaded later), so a page-out is a few madvise calls and parses nothing that
+ * would fault back what was just handed back. */
+static void find_code(struct sup *s)
 {
-	struct { unsigned long lo, hi; } r[32];
 	char buf[4096];
-	size_t have = 0, nr = 0;
+	size_t have = 0;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 
+	s->n_code = 0;
 	if (fd < 0)
 		return;
 	for (;;) {
@@ -341,8 +332,9 @@ static void page_out_code(struct sup *s)
 		line = buf;
 		while ((nl = strchr(line, '\n')) != NULL) {
 			*nl = '\0';
-			if (nr < sizeof(r) / sizeof(r[0]) && ro_file_mapping(line, &r[nr].lo, &r[nr].hi))
-				nr++;
+			if (s->n_code < SUP_CODE_RANGES &&
+			    ro_file_mapping(line, &s->code[s->n_code].lo, &s->code[s->n_code].hi))
+				s->n_code++;
 			line = nl + 1;
 		}
 		have = (size_t) (buf + have - line);
@@ -351,12 +343,23 @@ static void page_out_code(struct sup *s)
 			have = 0; /* a line longer than the buffer: skip it */
 	}
 	close(fd);
-	for (size_t i = 0; i < nr; i++)
-		if (madvise((void *) r[i].lo, r[i].hi - r[i].lo, MADV_PAGEOUT) < 0 && errno == EINVAL) {
-			s->pageout_off = true;
+}
+
+static void page_out_code(struct sup *s)
+{
+	for (size_t i = 0; i < s->n_code; i++)
+		if (madvise((void *) s->code[i].lo, s->code[i].hi - s->code[i].lo, MADV_PAGEOUT) < 0 &&
+		    errno == EINVAL) {
 			log_debug("MADV_PAGEOUT: %s (kernel before 5.4)", strerror(errno));
+			s->n_code = 0; /* never again */
 			return;
 		}
+}
+
+void sup_page_out_later(struct sup *s)
+{
+	if (s->n_code > 0)
+		s->pageout_at = sup_now() + SUP_QUIET_MS;
 }
 
 /* The timerfd fires at the nearest deadline. */
@@ -407,8 +410,7 @@ static void on_timer(struct sup *s)
 	}
 	if (s->pageout_at && now >= s->pageout_at) {
 		s->pageout_at = 0;
-		if (!s->pageout_off)
-			page_out_code(s);
+		page_out_code(s);
 	}
 	if (s->console_respawn && now >= s->console_respawn) {
 		s->console_respawn = 0;
@@ -490,7 +492,7 @@ static void on_accept(struct sup *s)
 			break;
 		sup_ctl_handle(s, fd);
 		/* a client's request ran code the loop does not need: hand it back later */
-		s->pageout_at = sup_now() + SUP_QUIET_MS;
+		sup_page_out_later(s);
 	}
 }
 
@@ -560,7 +562,8 @@ int sup_run(struct cli_ctx *ctx, struct sup_opts *o)
 		s->console_pid = init_console_spawn(&ctx->cfg);
 	repair();
 	load_services(s);
-	s->pageout_at = sup_now() + SUP_QUIET_MS; /* start-up's code (config, repair, app files) */
+	find_code(s);
+	sup_page_out_later(s); /* start-up's code (config, repair, app files) */
 	svc_log(NULL, "supervisor ready (%zu services, socket %s/berth.sock)", s->n_svc, paths_run_dir());
 
 	for (;;) {
