@@ -295,30 +295,28 @@ static const char *check_block_size(const char *v)
 	return NULL;
 }
 
-static const char *check_compression_level(const char *v)
+/* `v` is `word`, or a decimal number from lo to hi. */
+static bool word_or_number(const char *v, const char *word, long lo, long hi)
 {
 	char *end;
 	long n;
 
-	if (strcmp(v, "default") == 0)
-		return NULL;
+	if (strcmp(v, word) == 0)
+		return true;
 	n = strtol(v, &end, 10);
-	if (!isdigit((unsigned char) *v) || *end || n < 1 || n > 22)
-		return "must be `default` or a number from 1 to 22 (gzip stops at 9)";
-	return NULL;
+	return isdigit((unsigned char) *v) && *end == '\0' && n >= lo && n <= hi;
+}
+
+static const char *check_compression_level(const char *v)
+{
+	return word_or_number(v, "default", 1, 22) ? NULL :
+	       "must be `default` or a number from 1 to 22 (gzip stops at 9)";
 }
 
 static const char *check_convert_threads(const char *v)
 {
-	char *end;
-	long n;
-
-	if (strcmp(v, "auto") == 0)
-		return NULL;
-	n = strtol(v, &end, 10);
-	if (!isdigit((unsigned char) *v) || *end || n < 1 || n > 64)
-		return "must be `auto` (one per CPU) or a number from 1 to 64";
-	return NULL;
+	return word_or_number(v, "auto", 1, 64) ? NULL :
+	       "must be `auto` (one per CPU) or a number from 1 to 64";
 }
 
 static const char *check_chunk_size(const char *v)
