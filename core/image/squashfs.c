@@ -679,10 +679,7 @@ int sqfs_writer_new(struct sqfs_writer **wp, int out_fd, const struct sqfs_optio
 		w->dedup = true;
 		sqfs_htab_init(&w->heads);
 		sqfs_htab_init(&w->tails);
-		/* One block buffer for both read-backs: a block compared, or a fragment block
-		 * kept for the next tail (dropped whenever the buffer serves a block). */
 		w->dbuf = xmalloc(w->block_size);
-		w->fbuf = w->dbuf;
 	}
 
 	root = inode_new(w, S_IFDIR | 0755);

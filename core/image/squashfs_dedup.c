@@ -136,7 +136,7 @@ static int block_equal(struct sqfs_writer *w, struct sqfs_inode *c, uint32_t i, 
 		return size == 0 && data == NULL;
 	if (i == 0)
 		at = c->reg.start; /* known once the pipeline stored it */
-	w->fbuf_frag = 0; /* dbuf is fbuf: the cached fragment block goes */
+	w->fbuf_frag = 0; /* dbuf serves a block: the fragment block it held goes */
 	n = block_read(w, at, size, w->dbuf, err);
 	if (n < 0)
 		return -1;
@@ -181,12 +181,12 @@ static int runs_equal(struct sqfs_writer *w, struct sqfs_inode *a, struct sqfs_i
 	if (b->reg.nblocks < n ||
 	    memcmp(a->reg.blocks, b->reg.blocks, n * sizeof(*a->reg.blocks)) != 0)
 		return 0;
+	w->fbuf_frag = 0; /* dbuf serves blocks below */
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t size = a->reg.blocks[k] & ~SQFS_BLOCK_RAW;
 
 		if (size > w->block_size)
 			return berr_make(err, EIO, "squashfs: stored block of %u bytes", size);
-		w->fbuf_frag = 0;
 		if (pread_all(w->fd, w->cbuf, size, at_a, err) < 0 ||
 		    pread_all(w->fd, w->dbuf, size, at_b, err) < 0)
 			return -1;
@@ -297,13 +297,13 @@ static int tail_equal(struct sqfs_writer *w, uint32_t frag, uint32_t off, const 
 		if (sqfs_pipe_wait(w, w->frags[frag].seq_end, err) < 0)
 			return -1;
 		w->fbuf_frag = 0;
-		n = block_read(w, w->frags[frag].start, w->frags[frag].size, w->fbuf, err);
+		n = block_read(w, w->frags[frag].start, w->frags[frag].size, w->dbuf, err);
 		if (n < 0)
 			return -1;
 		w->fbuf_frag = frag + 1;
 		w->fbuf_len = (uint32_t) n;
 	}
-	return (uint64_t) off + len <= w->fbuf_len && memcmp(w->fbuf + off, tail, len) == 0;
+	return (uint64_t) off + len <= w->fbuf_len && memcmp(w->dbuf + off, tail, len) == 0;
 }
 
 static void head_remember(struct sqfs_writer *w, struct sqfs_inode *f)
@@ -389,6 +389,6 @@ void sqfs_dup_free(struct sqfs_writer *w)
 		sqfs_htab_free(&w->tails);
 	sqfs_dctx_free(w->dctx);
 	w->dctx = NULL;
-	free(w->dbuf); /* fbuf is the same buffer */
-	w->dbuf = w->fbuf = NULL;
+	free(w->dbuf);
+	w->dbuf = NULL;
 }

@@ -166,9 +166,9 @@ struct sqfs_writer {
 	uint64_t head_hash;       /* of the open file's first block */
 	uint64_t tail_hash;       /* of the open file's tail */
 	struct sqfs_dctx *dctx;   /* made on first use */
-	uint8_t *dbuf;            /* one block, decompressed from the image */
-	uint8_t *fbuf;            /* dbuf again: a fragment block, decompressed: fbuf_frag - 1 */
-	uint32_t fbuf_frag, fbuf_len;
+	uint8_t *dbuf;            /* one block read back from the image: a block compared, or
+	                           * fragment block fbuf_frag - 1 kept for the next tail */
+	uint32_t fbuf_frag, fbuf_len; /* 0: dbuf holds no fragment block */
 
 	uint64_t seq_sub, seq_done; /* blocks submitted to / stored by the pipeline */
 	uint64_t pos;      /* where the next data block goes */
