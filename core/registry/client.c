@@ -571,23 +571,27 @@ int reg_download_blob(struct reg_client *c, const struct digest *d, uint64_t siz
 {
 	struct dl D = { .c = c, .d = d, .size = size, .path = path, .on_bytes = on_bytes,
 			.data = data };
+	uint64_t kept = 0; /* the most of the blob on flash after any attempt */
 	int ret = -1;
 
 	if (paths_partial(path, path_size, d->hex) < 0)
 		return berr_make(err, errno, "path of the partial download of %s", d->hex);
 	for (int attempt = 1;; attempt++) {
 		struct berr *e = NULL;
-		uint64_t before = D.fetched;
+		struct stat st;
 
 		if (download_once(&D, &e) == 0) {
 			ret = 0;
 			break;
 		}
 		/* A link that drops after real progress is flaky, not down: the count starts over,
-		 * so a long blob on a bad cellular link still arrives. Each such attempt moved at
-		 * least REG_PROGRESS bytes, so this ends. */
-		if (D.retry && D.fetched - before >= REG_PROGRESS)
+		 * so a long blob on a bad cellular link still arrives. Progress is what the partial
+		 * file holds beyond its best so far (a server that ignores Range and drops each
+		 * time makes none), so this happens at most size / REG_PROGRESS times. */
+		if (D.retry && stat(D.path, &st) == 0 && (uint64_t) st.st_size >= kept + REG_PROGRESS) {
+			kept = (uint64_t) st.st_size;
 			attempt = 1;
+		}
 		if (!D.retry || attempt == REG_RETRIES) {
 			reg_pass_err(err, e);
 			if (D.retry)

@@ -18,7 +18,7 @@ struct berth_config;
 struct ref;
 
 #define REG_RETRIES 5                 /* attempts per request on network errors, 5xx, 429 */
-#define REG_PROGRESS (1u << 20)       /* a blob attempt that got this far resets the count */
+#define REG_PROGRESS (1u << 20)       /* a partial blob this much past its best resets the count */
 #define REG_BACKOFF_BASE_MS 500       /* first wait; doubled per attempt, with jitter */
 #define REG_BACKOFF_MAX_MS 30000      /* no single wait is longer */
 #define REG_RETRY_AFTER_MAX_S 60      /* a longer Retry-After is cut to this */
