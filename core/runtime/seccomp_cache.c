@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#define CACHE_MAGIC "BERTHSEC1"
+#define CACHE_MAGIC "BERTHSEC2"
 #define CACHE_MAX_INSNS 65535
 
 struct cache_head {
