@@ -15,7 +15,7 @@ umoci init --layout "$tmp/oci" >/dev/null
 umoci new --image "$tmp/oci:$name" >/dev/null
 umoci unpack --image "$tmp/oci:$name" "$tmp/b" >/dev/null
 r=$tmp/b/rootfs
-mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/srv"
+mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/srv" "$r/proc" "$r/dev" "$r/sys"
 cp "$busybox" "$r/bin/busybox"
 for a in $("$busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"; done
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$r/etc/passwd"
