@@ -132,6 +132,11 @@ int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, st
 	return write_file(path, data, len, mode, WRITE_SYNC, err);
 }
 
+int fs_write_new_nosync(const char *path, const void *data, size_t len, mode_t mode, struct berr **err)
+{
+	return write_file(path, data, len, mode, 0, err);
+}
+
 int fs_mkdir_p(const char *path, mode_t mode, struct berr **err)
 {
 	char buf[PATH_MAX];
@@ -399,7 +404,7 @@ uint64_t fs_tree_size_at(int dirfd, const char *name)
 	return tree_size(dirfd, name, 0);
 }
 
-int fs_move_aside(const char *path, const char *trash, struct berr **err)
+static int move_aside(const char *path, const char *trash, bool sync, struct berr **err)
 {
 	char parent[PATH_MAX];
 	char *slash;
@@ -416,7 +421,17 @@ int fs_move_aside(const char *path, const char *trash, struct berr **err)
 		return -1;
 	if (rename(path, trash) < 0)
 		return berr_make(err, errno, "rename `%s` to `%s`", path, trash);
-	return fs_fsync_parent(path, err);
+	return sync ? fs_fsync_parent(path, err) : 0;
+}
+
+int fs_move_aside(const char *path, const char *trash, struct berr **err)
+{
+	return move_aside(path, trash, true, err);
+}
+
+int fs_move_aside_nosync(const char *path, const char *trash, struct berr **err)
+{
+	return move_aside(path, trash, false, err);
 }
 
 /* statfs(2) f_type values (include/uapi/linux/magic.h) */

@@ -25,6 +25,8 @@ int fs_write_replace(const char *path, const void *data, size_t len, mode_t mode
  * no directory fsync. For files in a directory that is not visible yet, which the caller
  * fsyncs once and renames into place. */
 int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
+/* fs_write_new without the fsync: for what a power cut may lose (see rec_config.auto_remove). */
+int fs_write_new_nosync(const char *path, const void *data, size_t len, mode_t mode, struct berr **err);
 
 /* fsync the directory holding `path` (or `path` itself with fs_fsync_dir), so a rename or a
  * create in it is durable. */
@@ -46,6 +48,8 @@ int fs_rm_rf_at(int dirfd, const char *name, struct berr **err);
  * After a power cut the tree is either where it was or in tmp/, which repair sweeps. The
  * caller then deletes `trash` with fs_rm_rf. */
 int fs_move_aside(const char *path, const char *trash, struct berr **err);
+/* The same without making the rename durable: after a power cut the tree may be back. */
+int fs_move_aside_nosync(const char *path, const char *trash, struct berr **err);
 
 /* Bytes of regular-file data in the tree `name` under `dirfd` (or the file itself), never
  * following symlinks; unreadable parts count as 0. For `df` and prune reports. */

@@ -156,6 +156,7 @@ static json_t *container_json(const struct rec *r)
 	json_object_set_new(hc, "NanoCpus", json_integer(c->nano_cpus));
 	json_object_set_new(hc, "Devices", devices_json(c));
 	json_object_set_new(hc, "PidsLimit", c->pids_limit ? json_integer(c->pids_limit) : json_null());
+	json_object_set_new(hc, "AutoRemove", json_boolean(c->auto_remove));
 	json_object_set_new(hc, "RestartPolicy",
 			    json_pack("{s:s, s:i}", "Name", rec_restart_name(c->restart),
 				      "MaximumRetryCount", c->restart_max));

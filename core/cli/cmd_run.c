@@ -858,6 +858,7 @@ static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **ar
 	if (o->restart && rec_restart_parse(o->restart, &r->rc.restart, &r->rc.restart_max, err) < 0)
 		return -1;
 	r->rc.stop_timeout = o->stop_timeout;
+	r->rc.auto_remove = o->rm;
 	r->rc.stop_signal = o->stop_signal_nr;
 	if (r->rc.stop_signal == 0 && r->img.cfg.stop_signal && (r->rc.stop_signal = sig_parse(r->img.cfg.stop_signal)) < 0)
 		r->rc.stop_signal = 0; /* an image's unknown StopSignal: SIGTERM, as Docker falls back */

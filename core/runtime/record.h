@@ -78,6 +78,9 @@ struct rec_config {
 	struct rec_strv host_args;
 	int stop_signal;             /* 0: SIGTERM */
 	int stop_timeout;            /* seconds before SIGKILL; -1: the default (10) */
+	/* --rm: removed when it exits. Such a record holds nothing to keep, so it is written
+	 * without fsync; after a power cut rec_repair removes what is left of it. */
+	bool auto_remove;
 };
 
 /* state.json: rewritten on each change (rec_save_state). */
@@ -216,7 +219,7 @@ int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct 
 int rec_rename(const char *ref, const char *new_name, struct berr **err);
 
 /* Startup repair after a power cut: leftovers of atomic writes (`*.tmp.<pid>`) in record
- * directories, and directories under containers/ that are not records. */
+ * directories, and --rm records that no longer run (rec_config.auto_remove). */
 int rec_repair(struct berr **err);
 
 /* Manifest digests (hex) of the images records were made from, so the GC keeps them. */

@@ -419,6 +419,8 @@ static int parse_config(struct jp *p, json_t *root, struct rec_config *c)
 	    jp_int(p, root, "StopSignal", 0, 64, &v) < 0)
 		return -1;
 	c->stop_signal = (int) v;
+	if (jp_bool(p, root, "AutoRemove", &c->auto_remove) < 0)
+		return -1;
 	if (json_object_get(root, "StopTimeout")) {
 		if (jp_int(p, root, "StopTimeout", -1, 1000000, &v) < 0)
 			return -1;
@@ -637,6 +639,8 @@ char *rec_config_dump(const struct rec_config *c)
 	json_object_set_new(o, "HostArgs", strv_json(&c->host_args));
 	json_object_set_new(o, "StopSignal", json_integer(c->stop_signal));
 	json_object_set_new(o, "StopTimeout", json_integer(c->stop_timeout));
+	if (c->auto_remove)
+		json_object_set_new(o, "AutoRemove", json_true());
 	json_object_set_new(o, "RestartPolicy",
 			    json_pack("{s:s, s:i}", "Name", rec_restart_name(c->restart),
 				      "MaximumRetryCount", c->restart_max));

@@ -304,3 +304,30 @@ assert urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=2).r
 	[ "$status" -eq 0 ]
 	"$BERTH" volume rm my-finance-data
 }
+
+@test "daemon: --rm containers a power cut left behind are removed at start-up; others stay" {
+	# A --rm record is written without fsync, so a power cut can leave it with an empty
+	# config.json, or with the running mark lost (an empty state.json, which reads as exited).
+	cut=$("$BERTH" create --rm app:1 true)
+	lost=$("$BERTH" create --rm app:1 true)
+	kept=$("$BERTH" create --name kept app:1 true)
+	waiting=$("$BERTH" create --rm --name waiting app:1 true)
+	"$BERTH" inspect "$waiting" "$kept" | python3 -c '
+import json, sys
+w, k = json.load(sys.stdin)
+assert w["HostConfig"]["AutoRemove"] is True and k["HostConfig"]["AutoRemove"] is False'
+	: >"$BERTH_ROOT/containers/$cut/config.json"
+	: >"$BERTH_ROOT/containers/$lost/state.json"
+	: >"$BERTH_ROOT/containers/$kept/state.json"
+	run "$BERTH" ps -a -q --no-trunc
+	[ "${#lines[@]}" -eq 4 ]
+	daemon_start
+	until_ok 5 logged "removed container ${cut:0:12}"
+	logged "removed container ${lost:0:12}"
+	[ ! -e "$BERTH_ROOT/containers/$cut" ] && [ ! -e "$BERTH_ROOT/containers/$lost" ]
+	# Not a --rm one, and a --rm one that was only created: both stay, as they were.
+	run "$BERTH" ps -a -q --no-trunc
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "$output" == *"$kept"* && "$output" == *"$waiting"* ]]
+	"$BERTH" rm "$kept" "$waiting"
+}
