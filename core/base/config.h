@@ -18,6 +18,7 @@ struct cfg_daemon {
 	char *compose_file;
 	char *default_registry;
 	char *auth_file;        /* berth login's credentials; NULL: <data-root>/auth.json */
+	uint64_t layer_mount_idle; /* milliseconds */
 };
 
 struct cfg_registry {

@@ -112,6 +112,7 @@ struct sup {
 	int64_t console_respawn;
 	int64_t wd_next;        /* PID 1: when the watchdog is kicked next (0: not yet) */
 	int64_t pageout_at;     /* when the code the starts used is handed back (0: not due) */
+	int64_t release_at;     /* when layer mounts no container uses are released (0: not due) */
 	struct { unsigned long lo, hi; } code[SUP_CODE_RANGES]; /* berth's read-only file
 	                         * mappings on storage, found at start-up; none: no page-out */
 	size_t n_code;

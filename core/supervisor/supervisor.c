@@ -9,6 +9,7 @@
 #include "base/paths.h"
 #include "base/util.h"
 #include "cli/cli.h"
+#include "image/mount.h"
 #include "runtime/record.h"
 #include "runtime/volume.h"
 #include "supervisor/logs.h"
@@ -379,6 +380,7 @@ static void arm_timer(struct sup *s)
 	}
 	EARLIER(s->console_respawn);
 	EARLIER(s->pageout_at);
+	EARLIER(s->release_at);
 	/* A fixed schedule: re-arming at now + interval on every pass would push the kick back
 	 * for as long as events keep coming, and the hardware would reset a busy board. */
 	if (s->pid1 && init_watchdog_interval_ms && init_watchdog_interval_ms() > 0) {
@@ -397,6 +399,22 @@ static void arm_timer(struct sup *s)
 	timerfd_settime(s->tfd, 0, &its, NULL);
 }
 
+static void release_layers(struct sup *s)
+{
+	struct berr *e = NULL;
+	int n;
+
+	s->release_at = 0;
+	n = layer_release_unused(&e);
+	if (n < 0) {
+		log_warn("release layer mounts: %s", e->msg);
+		berr_free(e);
+	} else if (n > 0) {
+		svc_log(NULL, "released %d layer mount%s no container uses", n, n == 1 ? "" : "s");
+	}
+	sup_page_out_later(s);
+}
+
 static void on_timer(struct sup *s)
 {
 	uint64_t ticks;
@@ -408,6 +426,8 @@ static void on_timer(struct sup *s)
 		init_watchdog_kick();
 		s->wd_next = now + init_watchdog_interval_ms();
 	}
+	if (s->release_at && now >= s->release_at)
+		release_layers(s);
 	if (s->pageout_at && now >= s->pageout_at) {
 		s->pageout_at = 0;
 		page_out_code(s);
@@ -463,6 +483,9 @@ static void reap(struct sup *s)
 			continue;
 		}
 		sup_child_exited(s, pid, ws);
+		/* A container (or a health check, or a pull) ended: once the board has been
+		 * quiet a while, the layers no container stands on any more are unmounted. */
+		s->release_at = sup_now() + (int64_t) s->ctx->cfg.daemon.layer_mount_idle;
 	}
 }
 

@@ -331,3 +331,23 @@ assert w["HostConfig"]["AutoRemove"] is True and k["HostConfig"]["AutoRemove"] i
 	[[ "$output" == *"$kept"* && "$output" == *"$waiting"* ]]
 	"$BERTH" rm "$kept" "$waiting"
 }
+
+@test "daemon: layer mounts are released once no container has used them for layer-mount-idle" {
+	printf '[daemon]\napps-dir = %s\nlayer-mount-idle = 1s\n' "$TMP/apps" >"$BERTH_CONFIG"
+	layer_mounts() { grep -c " $BERTH_RUN_DIR/layers/" /proc/self/mountinfo || true; }
+	daemon_start
+	"$BERTH" run -d --name once --entrypoint sh app:1 -c 'sleep 0.5'
+	# Mounted while it runs, and for a while after: the next start finds them there.
+	[ "$(layer_mounts)" -ge 1 ]
+	until_ok 10 logged "released 1 layer mount no container uses"
+	[ "$(layer_mounts)" -eq 0 ]
+	# A container that runs keeps its layers, however long the board is quiet.
+	"$BERTH" run -d --name long --entrypoint sh app:1 -c 'exec sleep 1000'
+	until_ok 10 is long state running
+	"$BERTH" run -d --name twice --entrypoint true app:1
+	until_ok 10 is twice state exited
+	sleep 2.5
+	[ "$(layer_mounts)" -ge 1 ]
+	[ "$(grep -c "released .* layer mount" "$TMP/daemon.log")" -eq 1 ]
+	"$BERTH" rm -f long twice
+}
