@@ -45,7 +45,10 @@ berth=$O/berth
 [ -z "$static" ] || make -s -C "$top" O="$O/static" STATIC=1 "$O/static/berth" >&2
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-bench.XXXXXX")
-export BERTH_ROOT=$work/root BERTH_RUN_DIR=$work/run BERTH_CONFIG=/dev/null
+# The data root on disk, the run dir in RAM (/run is a tmpfs), as on a board: /var/lib/berth
+# and /run/berth. The peers keep their state in the same run dir.
+run=$(mktemp -d /run/berth-bench.XXXXXX)
+export BERTH_ROOT=$work/root BERTH_RUN_DIR=$run BERTH_CONFIG=/dev/null
 # per-container cgroups under berth's parents, and the peers' (named after the container ids)
 cg_count() {
 	{ find /sys/fs/cgroup/*/berth -mindepth 1 -type d; find /sys/fs/cgroup -maxdepth 4 -type d -name 'bench-*'; } 2>/dev/null |
@@ -55,16 +58,16 @@ cg_before=$(cg_count)
 cleanup() {
 	set +e
 	for r in runc crun; do
-		[ -d "$work/$r-state" ] || continue
-		for d in "$work/$r-state"/*/; do [ -d "$d" ] && $r --root "$work/$r-state" delete -f "$(basename "$d")"; done
+		[ -d "$run/$r-state" ] || continue
+		for d in "$run/$r-state"/*/; do [ -d "$d" ] && $r --root "$run/$r-state" delete -f "$(basename "$d")"; done
 	done >/dev/null 2>&1
 	# the layer mounts berth keeps for the next start, then whatever else is left
 	"$berth" system prune-mounts >/dev/null 2>&1
-	grep -F " $work/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | xargs -r -n1 umount -l
-	rm -rf "$work"
+	grep -F -e " $work/" -e " $run/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | xargs -r -n1 umount -l
 	local left
-	left=$(grep -cF "$work" /proc/self/mountinfo)
-	[ "$left" = 0 ] || echo "bench-start: $left mounts left under $work" >&2
+	left=$(grep -cF -e "$work" -e "$run" /proc/self/mountinfo)
+	[ "$left" = 0 ] || echo "bench-start: $left mounts left under $work or $run" >&2
+	rm -rf "$work" "$run"
 	left=$(($(cg_count) - cg_before))
 	[ "$left" -le 0 ] || echo "bench-start: $left cgroups left behind" >&2
 }
@@ -189,8 +192,8 @@ start() {
 	berth) timed berth "$2" "${berth_cmd[@]}" ;;
 	berth-s) timed berth-s "$2" "${berth_s_cmd[@]}" ;;
 	crun) unshare -m --propagation private bash -c "$crun_pre && $(declare -f timed) && work=${work@Q} &&
-		timed crun $2 crun --root ${work@Q}/crun-state run --bundle ${work@Q}/bundle @ID@" ;;
-	runc) timed runc "$2" runc --root "$work/runc-state" run --bundle "$work/bundle" @ID@ ;;
+		timed crun $2 crun --root ${run@Q}/crun-state run --bundle ${work@Q}/bundle @ID@" ;;
+	runc) timed runc "$2" runc --root "$run/runc-state" run --bundle "$work/bundle" @ID@ ;;
 	floor) timed floor "$2" unshare -fpmiun --mount-proc chroot "$rootfs" /bin/true ;;
 	esac
 }

@@ -172,6 +172,15 @@ int paths_container_file(char *buf, size_t size, const char *id, const char *fil
 	return fmt(buf, size, "%s/containers/%s/%s", root_dir, id, file);
 }
 
+int paths_container_run(char *buf, size_t size, const char *id, const char *file)
+{
+	if (component(id) < 0 || (file && component(file) < 0))
+		return -1;
+	if (file == NULL)
+		return fmt(buf, size, "%s/containers/%s", run_dir, id);
+	return fmt(buf, size, "%s/containers/%s/%s", run_dir, id, file);
+}
+
 int paths_containers_lock(char *buf, size_t size)
 {
 	return fmt(buf, size, "%s/containers/.lock", root_dir);

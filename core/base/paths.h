@@ -29,6 +29,9 @@ int paths_volume_dir(char *buf, size_t size, const char *name); /* volumes/<name
 int paths_volume_file(char *buf, size_t size, const char *name, const char *file);
 /* containers/<id>/<file>: config.json, state.json */
 int paths_container_file(char *buf, size_t size, const char *id, const char *file);
+/* <run-dir>/containers/<id>[/<file>]: what each start makes again (hosts, resolv.conf,
+ * hostname), kept in RAM rather than written to flash at every start */
+int paths_container_run(char *buf, size_t size, const char *id, const char *file);
 int paths_containers_lock(char *buf, size_t size);             /* containers/.lock */
 int paths_state(char *buf, size_t size);                       /* state.json */
 int paths_last_shutdown(char *buf, size_t size);               /* last-shutdown */

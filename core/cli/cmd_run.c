@@ -330,7 +330,8 @@ static int check_etc_opts(const struct run_opts *o, struct berr **err)
 
 /* Files the container sees as /etc/hosts, /etc/resolv.conf and /etc/hostname. They are made
  * afresh before every start (from the record, the options and the host's files, as Docker
- * does), so they need no fsync: a power cut can only lose a copy the next start rewrites. */
+ * does), so they live in the run dir, in RAM: no flash write per start, and nothing a power
+ * cut could leave half-made. */
 static int write_etc_files(const char *id, const char *hostname, bool host_net, const struct run_opts *o,
 			   struct berr **err)
 {
@@ -363,9 +364,10 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 		fprintf(f, "%s\t%.*s\n", sep + 1, (int) (sep - h), h);
 	}
 	fclose(f);
-	if (paths_container_file(path, sizeof(path), id, "hosts") < 0) {
+	if (paths_container_run(path, sizeof(path), id, NULL) < 0 || fs_mkdir_p(path, 0700, err) < 0 ||
+	    paths_container_run(path, sizeof(path), id, "hosts") < 0) {
 		free(buf);
-		return berr_make(err, errno, "hosts path");
+		return err && *err ? -1 : berr_make(err, errno, "hosts path");
 	}
 	if (fs_write_replace(path, buf, len, 0644, err) < 0) {
 		free(buf);
@@ -394,7 +396,7 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 			len = 0;
 		}
 	}
-	if (paths_container_file(path, sizeof(path), id, "resolv.conf") < 0) {
+	if (paths_container_run(path, sizeof(path), id, "resolv.conf") < 0) {
 		free(buf);
 		return berr_make(err, errno, "resolv.conf path");
 	}
@@ -403,7 +405,7 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 		return -1;
 	}
 	free(buf);
-	if (paths_container_file(path, sizeof(path), id, "hostname") < 0)
+	if (paths_container_run(path, sizeof(path), id, "hostname") < 0)
 		return berr_make(err, errno, "hostname path");
 	{
 		char line[300];
@@ -797,7 +799,7 @@ static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **ar
 	struct store_refs refs = { 0 };
 	struct img_match match;
 	struct cg_system sys;
-	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hostname[64];
+	char upper[PATH_MAX], work[PATH_MAX], hostname[64];
 	int ret;
 
 	if (pick_network(ctx, o, &r->host_net, err) < 0)
@@ -875,15 +877,14 @@ static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **ar
 	if (plan_mounts(o, &r->img, &r->rc, err) < 0 || rec_create(&r->rc, err) < 0)
 		return -1;
 
-	/* On flash: upper and work dirs, the /etc files; the root is a mount point only. */
-	if (paths_container_file(rootfs, sizeof(rootfs), r->rc.id, "rootfs") < 0 ||
-	    paths_container_file(upper, sizeof(upper), r->rc.id, "upper") < 0 ||
+	/* On flash: the upper and work dirs. The root's mount point and the /etc files are
+	 * made in the run dir at each start (launch). */
+	if (paths_container_file(upper, sizeof(upper), r->rc.id, "upper") < 0 ||
 	    paths_container_file(work, sizeof(work), r->rc.id, "work") < 0) {
 		berr_make(err, errno, "container paths");
 		goto undo;
 	}
-	if (fs_mkdir_p(rootfs, 0700, err) < 0 || fs_mkdir_p(upper, 0755, err) < 0 ||
-	    fs_mkdir_p(work, 0700, err) < 0 || check_etc_opts(o, err) < 0)
+	if (fs_mkdir_p(upper, 0755, err) < 0 || fs_mkdir_p(work, 0700, err) < 0 || check_etc_opts(o, err) < 0)
 		goto undo;
 	return 0;
 undo: {
@@ -977,7 +978,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	struct rec_config *rc = &r->rc;
 	struct exec_data xd;
 	struct rt_config c = { .console_fd = -1, .stdio = { io->stdio[0], io->stdio[1], io->stdio[2] } };
-	struct rt_child ch = { -1, -1, -1 };
+	struct rt_child ch = { -1, -1, -1, false };
+	struct cg_join cj = { .n = 0, .dir_fd = -1 };
 	struct rt_mount *rtm = NULL;
 	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hosts[PATH_MAX],
 		resolv[PATH_MAX], hostname_file[PATH_MAX], opts[OVERLAY_OPTS_MAX];
@@ -992,16 +994,18 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	L->rm = o->rm;
 	snprintf(L->id, sizeof(L->id), "%s", rc->id);
 	L->st.restart_count = io->restart_count;
-	if (paths_container_file(rootfs, sizeof(rootfs), rc->id, "rootfs") < 0 ||
+	if (paths_container_run(rootfs, sizeof(rootfs), rc->id, "rootfs") < 0 ||
 	    paths_container_file(upper, sizeof(upper), rc->id, "upper") < 0 ||
 	    paths_container_file(work, sizeof(work), rc->id, "work") < 0 ||
-	    paths_container_file(hosts, sizeof(hosts), rc->id, "hosts") < 0 ||
-	    paths_container_file(resolv, sizeof(resolv), rc->id, "resolv.conf") < 0 ||
-	    paths_container_file(hostname_file, sizeof(hostname_file), rc->id, "hostname") < 0) {
+	    paths_container_run(hosts, sizeof(hosts), rc->id, "hosts") < 0 ||
+	    paths_container_run(resolv, sizeof(resolv), rc->id, "resolv.conf") < 0 ||
+	    paths_container_run(hostname_file, sizeof(hostname_file), rc->id, "hostname") < 0) {
 		berr_make(err, errno, "container paths");
 		goto fail;
 	}
-	if (write_etc_files(rc->id, rc->hostname, r->host_net, o, err) < 0 || cg_detect(&L->sys, NULL, err) < 0)
+	/* The root is only a mount point, in the container's own mount namespace. */
+	if (write_etc_files(rc->id, rc->hostname, r->host_net, o, err) < 0 || fs_mkdir_p(rootfs, 0700, err) < 0 ||
+	    cg_detect(&L->sys, NULL, err) < 0)
 		goto fail;
 	rtm = xcalloc(rc->n_mounts ? rc->n_mounts : 1, sizeof(*rtm));
 	if (prepare_volumes(rc, &r->img, rtm, err) < 0)
@@ -1011,6 +1015,11 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 		hexes[i] = r->img.chain_ids[i].hex;
 	if (overlay_options(hexes, r->img.n_layers, upper, work, opts, sizeof(opts), err) < 0)
 		goto fail;
+	/* A --rm container's writable layer is thrown away when it exits: overlayfs need not
+	 * sync it. Without `volatile`, the overlay's unmount as the container ends syncs the
+	 * whole file system under the data root (Linux 5.10 and later; see setup_root). */
+	if (o->rm && strlen(opts) + sizeof(OVERLAY_VOLATILE) <= sizeof(opts))
+		strcat(opts, OVERLAY_VOLATILE);
 	o->limits.all_devices = o->privileged;
 	/* --device: exactly those nodes, with their permissions, besides the defaults. */
 	free(o->cg_devices);
@@ -1064,12 +1073,18 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	c.exec_data = &xd;
 	if (o->n_ports && proxy_bind(o->ports, o->n_ports, port_fds, err) < 0)
 		goto fail;
+	/* cgroup v2: born in its cgroup (dir_fd is -1 on v1). */
+	if (cg_join_open(&L->cgh, &cj, err) < 0)
+		goto fail;
+	c.into_cgroup = cj.dir_fd >= 0;
+	c.cgroup_fd = cj.dir_fd;
 	if (rt_spawn(&c, &ch, err) < 0)
 		goto fail;
-	if (cg_enter(&L->cgh, ch.pid, err) < 0) {
+	if (!ch.in_cgroup && cg_enter_with(&L->cgh, &cj, ch.pid, err) < 0) {
 		rt_abort(&ch);
 		goto fail;
 	}
+	cg_join_close(&cj);
 	if (rt_release(&ch, status, err) < 0)
 		goto fail;
 	L->pid = ch.pid;
@@ -1112,6 +1127,7 @@ fail:
 		}
 	}
 out:
+	cg_join_close(&cj);
 	for (size_t i = 0; i < PROXY_PORTS_MAX; i++)
 		if (port_fds[i] >= 0)
 			close(port_fds[i]);

@@ -346,21 +346,28 @@ void cg_join_close(struct cg_join *j)
 	j->dir_fd = -1;
 }
 
+int cg_enter_with(const struct cg_handle *h, const struct cg_join *j, pid_t pid, struct berr **err)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%d", (int) pid);
+	for (size_t i = 0; i < j->n; i++)
+		if (write(j->procs_fd[i], buf, strlen(buf)) < 0)
+			return berr_make(err, errno, "move process %d into cgroup `%s/%s`", (int) pid,
+					 h->sys->parent, h->id);
+	return 0;
+}
+
 int cg_enter(const struct cg_handle *h, pid_t pid, struct berr **err)
 {
 	struct cg_join j;
-	char buf[24];
-	int r = 0;
+	int r;
 
 	if (!usable(h))
 		return 0;
 	if (cg_join_open(h, &j, err) < 0)
 		return -1;
-	snprintf(buf, sizeof(buf), "%d", (int) pid);
-	for (size_t i = 0; i < j.n && r == 0; i++)
-		if (write(j.procs_fd[i], buf, strlen(buf)) < 0)
-			r = berr_make(err, errno, "move process %d into cgroup `%s/%s`", (int) pid,
-				      h->sys->parent, h->id);
+	r = cg_enter_with(h, &j, pid, err);
 	cg_join_close(&j);
 	return r;
 }

@@ -166,6 +166,8 @@ int cg_create(const struct cg_system *sys, const char *id, const struct cg_limit
 int cg_open(const struct cg_system *sys, const char *id, struct cg_handle *h, struct berr **err);
 /* Move process `pid` (every thread) into the cgroup, in every hierarchy. */
 int cg_enter(const struct cg_handle *h, pid_t pid, struct berr **err);
+/* The same through descriptors cg_join_open gave (j empty: nothing to do). */
+int cg_enter_with(const struct cg_handle *h, const struct cg_join *j, pid_t pid, struct berr **err);
 int cg_join_open(const struct cg_handle *h, struct cg_join *j, struct berr **err);
 /* In the child, after fork: join through the fds. Async-signal-safe; returns 0 or -errno. */
 int cg_join_self(const struct cg_join *j);

@@ -26,6 +26,20 @@
 #include <termios.h>
 #include <unistd.h>
 
+#ifndef SYS_clone3
+#define SYS_clone3 435 /* the same number on every architecture */
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3's arguments up to `cgroup` (CLONE_ARGS_SIZE_VER2), spelled out so that older
+ * kernel headers build it too. */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
 #define SYNC_MSG_MAX 4096
 #define SYNC_PTY 'P' /* a message carrying the pty master; errors start with their status */
 
@@ -331,8 +345,20 @@ static int setup_root(const struct rt_config *c, struct berr **err)
 	/* Nothing mounted from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return berr_make(err, errno, "make mounts private");
-	if (c->overlay_opts && mount("overlay", c->rootfs, "overlay", 0, c->overlay_opts) < 0)
-		return berr_make(err, errno, "mount the container's overlay on `%s`", c->rootfs);
+	if (c->overlay_opts && mount("overlay", c->rootfs, "overlay", 0, c->overlay_opts) < 0) {
+		/* `volatile` is Linux 5.10: an older overlayfs refuses it, and syncs. */
+		size_t n = strlen(c->overlay_opts), v = strlen(OVERLAY_VOLATILE);
+		char *plain;
+		if (errno != EINVAL || n < v || strcmp(c->overlay_opts + n - v, OVERLAY_VOLATILE) != 0)
+			return berr_make(err, errno, "mount the container's overlay on `%s`", c->rootfs);
+		plain = strndup(c->overlay_opts, n - v);
+		if (plain == NULL || mount("overlay", c->rootfs, "overlay", 0, plain) < 0) {
+			berr_make(err, plain ? errno : ENOMEM, "mount the container's overlay on `%s`", c->rootfs);
+			free(plain);
+			return -1;
+		}
+		free(plain);
+	}
 	/* pivot_root wants the new root to be a mount point of this namespace. */
 	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return berr_make(err, errno, "bind the root `%s`", c->rootfs);
@@ -597,9 +623,21 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return berr_make(err, errno, "sync socket");
 	fflush(NULL);
+	out->in_cgroup = false;
+	pid = -1;
+	if (c->into_cgroup) {
+		/* Born in its cgroup: no migration, whose first move after a quiet spell waits for
+		 * an RCU grace period. Older kernels (ENOSYS, E2BIG) take the plain way below. */
+		struct clone3_args ca = { .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+					  .cgroup = (uint64_t) c->cgroup_fd };
+		pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid > 0)
+			out->in_cgroup = true;
+	}
 	/* clone(2) without a new stack behaves like fork, but the child starts as PID 1 of its
 	 * own PID namespace and stays berth's direct child (no intermediate process). */
-	pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		int saved = errno;
 		close(sv[0]);

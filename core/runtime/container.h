@@ -33,12 +33,16 @@ struct rt_config;
  * berth should report (125, 126, 127). */
 typedef int (*rt_exec_fn)(const struct rt_config *c, void *data, int *status, struct berr **err);
 
+/* The end of a --rm container's overlay options: its writable layer is thrown away, so
+ * overlayfs need not sync it (Linux 5.10). */
+#define OVERLAY_VOLATILE ",volatile"
+
 struct rt_config {
 	const char *rootfs;        /* host path of the container's root */
 	/* If set, overlayfs options (overlay_options()) that the child mounts on `rootfs` in
 	 * its own mount namespace: the overlay then vanishes with the container. Otherwise
 	 * `rootfs` must already be the root. */
-	const char *overlay_opts;
+	const char *overlay_opts;  /* may end in OVERLAY_VOLATILE: dropped where the kernel lacks it */
 	const char *hostname;      /* NULL: leave the new UTS namespace's name */
 	bool new_net;              /* an empty network namespace (--network none) */
 	bool readonly_rootfs;
@@ -63,18 +67,23 @@ struct rt_config {
 	char *const *envp;
 	rt_exec_fn exec_fn;        /* NULL: rt_exec_plain */
 	void *exec_data;
+	/* cgroup v2: the child is born in the cgroup whose directory cgroup_fd is
+	 * (clone3 CLONE_INTO_CGROUP, Linux 5.7), so no process is ever moved into it. */
+	bool into_cgroup;
+	int cgroup_fd;
 };
 
 struct rt_child {
 	pid_t pid;
 	int sync_fd;               /* parent's end of the sync socket */
 	int pty_master;            /* -t: the container's pty master after rt_release; -1 */
+	bool in_cgroup;            /* born in c->cgroup_fd's cgroup: the caller need not move it */
 };
 
 /* Clone the child into new mount, pid, uts, ipc and cgroup namespaces (and net with
  * new_net). It makes the container's root and hostname meanwhile, then waits for
  * rt_release before anything of the container's own runs, so the caller can put it into
- * its cgroups first (which the root's making overlaps). */
+ * its cgroups first (which the root's making overlaps), unless it was born there. */
 int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err);
 
 /* Let the child go on, and wait until it has exec'd (0) or failed (-1, *status set, the

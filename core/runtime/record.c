@@ -835,6 +835,13 @@ int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct 
 				 "prune: %s", r->cfg.id, e->msg);
 			berr_free(e);
 		}
+		/* Its /etc files in the run dir (see paths_container_run). */
+		e = NULL;
+		if (paths_container_run(src, sizeof(src), r->cfg.id, NULL) == 0 && fs_rm_rf(src, &e) < 0) {
+			log_warn("container %.12s removed, but not its files in the run dir: %s", r->cfg.id,
+				 e->msg);
+			berr_free(e);
+		}
 	}
 out:
 	rec_list_free(&l);
