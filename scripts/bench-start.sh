@@ -6,10 +6,11 @@
 # Prints the median, p90 and min wall time per start, the CPU time per start, and berth/peer
 # ratios. Rounds interleave the tools so that drift hits all of them. Timings vary by machine:
 # compare the ratios.
-# Usage: scripts/bench-start.sh [-n RUNS] [-r ROUNDS] [-m MEMORY] [-S] [-s]
+# Usage: scripts/bench-start.sh [-n RUNS] [-r ROUNDS] [-m MEMORY] [-p MS] [-S] [-s]
 #   RUNS starts per tool (default 50) in ROUNDS rounds (default 5), MEMORY limit (default 64m);
 #   -S: the peers run without a seccomp profile (berth with seccomp=unconfined), to see its cost;
-#   -s: also the static build ($O/static/berth, made with STATIC=1), as tool `berth-s`.
+#   -s: also the static build ($O/static/berth, made with STATIC=1), as tool `berth-s`;
+#   -p MS: a pause before each start (not timed), to see isolated starts rather than a burst.
 # Needs root. crun refuses hybrid cgroups (v1 controllers and a cgroup2 hierarchy): there each
 # round of crun runs inside one `unshare -m` where a throwaway tmpfs replaces the cgroup2 mount
 # (the unshare is outside the timing).
@@ -18,15 +19,16 @@ export LC_ALL=C
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-$top/build}
-runs=50 rounds=5 mem=64m noseccomp= static=
-while getopts n:r:m:Ss opt; do
+runs=50 rounds=5 mem=64m noseccomp= static= pause=0
+while getopts n:r:m:p:Ss opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	S) noseccomp=1 ;;
 	s) static=1 ;;
-	*) sed -n 's/^# \{0,1\}//; 9,15p' "$0"; exit 2 ;;
+	p) pause=$OPTARG ;;
+	*) sed -n 's/^# \{0,1\}//; 9,16p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench-start: needs root" >&2; exit 1; }
@@ -40,6 +42,7 @@ case $mem in
 *[gG]) mem_b=$((${mem%?} * 1073741824)) ;;
 *) mem_b=$mem ;;
 esac
+export PAUSE_S=$(awk -v p="$pause" 'BEGIN { print p / 1000 }')
 make -s -C "$top" O="$O" "$O/berth" >&2
 berth=$O/berth
 [ -z "$static" ] || make -s -C "$top" O="$O/static" STATIC=1 "$O/static/berth" >&2
@@ -155,7 +158,10 @@ cat >"$work/loop.sh" <<'EOF'
 export LC_ALL=C
 n=$1 out=$2
 shift 2
+# The pause: a read that times out on a pipe nobody writes to (no process per pause).
+exec 9<> <(:)
 for ((i = 0; i < n; i++)); do
+	[ "${PAUSE_S:-0}" = 0 ] || read -r -t "$PAUSE_S" -u 9 _ || true
 	id=bench-$$-$i
 	c=("${@//@ID@/$id}")
 	t0=$EPOCHREALTIME
@@ -219,7 +225,7 @@ for n in crun runc; do
 done
 tools+=(floor)
 echo "image: busybox (mktestimage.sh), $runs starts per tool in $rounds rounds, --network none, -m $mem," \
-	"seccomp $([ -z "$noseccomp" ] && echo "Docker's default" || echo off)"
+	"pause ${pause} ms, seccomp $([ -z "$noseccomp" ] && echo "Docker's default" || echo off)"
 for n in "${tools[@]}"; do # warm-up, not counted
 	round "$n" 3
 	rm -f "$work/$n.us"
