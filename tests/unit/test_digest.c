@@ -59,6 +59,68 @@ static void test_streaming(void **state)
 	digest_ctx_free(&ctx);
 }
 
+/* Hash `len` bytes of `data` in pieces of varying size, with or without the CPU's SHA
+ * instructions. */
+static void hash_pieces(const unsigned char *data, size_t len, bool accel, struct digest *d)
+{
+	struct digest_ctx ctx;
+	bool was = digest_set_accel(accel);
+
+	digest_init(&ctx);
+	for (size_t off = 0, step = 1; off < len; off += step, step = step * 7 % 211 + 1)
+		digest_update(&ctx, data + off, off + step > len ? len - off : step);
+	assert_int_equal(digest_final(&ctx, d, NULL), 0);
+	digest_set_accel(was);
+}
+
+/* The SHA-instruction path (where the CPU has one) and mbedtls give the same digests, for
+ * every length around the padding boundaries and for long inputs, whole or in pieces. */
+static void test_accel_matches_software(void **state)
+{
+	static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	unsigned char *data = malloc(70000);
+	struct digest a, b;
+	uint32_t x = 12345;
+	bool have;
+
+	(void) state;
+	assert_non_null(data);
+	for (size_t i = 0; i < 70000; i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (unsigned char) (x >> 16);
+	}
+	have = digest_set_accel(true);
+	if (!have)
+		print_message("no SHA instructions on this CPU: both paths are mbedtls\n");
+	for (int accel = 0; accel < 2; accel++) {
+		bool was = digest_set_accel(accel);
+
+		assert_int_equal(digest_buffer(two, strlen(two), &a, NULL), 0);
+		assert_string_equal(a.hex, "248d6a61d20638b8e5c026930c3e6039"
+					   "a33ce45964ff2167f6ecedd419db06c1");
+		assert_int_equal(digest_buffer("", 0, &a, NULL), 0);
+		assert_string_equal(a.hex, EMPTY);
+		assert_int_equal(digest_buffer("abc", 3, &a, NULL), 0);
+		assert_string_equal(a.hex, ABC);
+		digest_set_accel(was);
+	}
+	for (size_t len = 0; len <= 300; len++) {
+		digest_set_accel(false);
+		assert_int_equal(digest_buffer(data, len, &a, NULL), 0);
+		digest_set_accel(true);
+		assert_int_equal(digest_buffer(data, len, &b, NULL), 0);
+		assert_string_equal(a.hex, b.hex);
+	}
+	for (size_t len = 1000; len <= 70000; len += 23001) {
+		hash_pieces(data, len, false, &a);
+		hash_pieces(data, len, true, &b);
+		assert_string_equal(a.hex, b.hex);
+		assert_int_equal(digest_buffer(data, len, &b, NULL), 0);
+		assert_string_equal(a.hex, b.hex);
+	}
+	free(data);
+}
+
 static void test_file_and_fd(void **state)
 {
 	char path[] = "/tmp/berth-test-digest.XXXXXX";
@@ -170,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buffer_vectors),
 		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_accel_matches_software),
 		cmocka_unit_test(test_file_and_fd),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_chain_ids),
