@@ -17,6 +17,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "config.h"
+#if ENABLE_SQUASHFS_ZSTD
+#include <zstd.h>
+#endif
+
 #include "base/err.h"
 #include "image/squashfs.h"
 
@@ -140,19 +145,36 @@ static void add_file(struct img *m, const char *path, size_t size, unsigned seed
 	free(buf);
 }
 
-/* Read the metadata block at `at` (gzip images) into `out`; returns its length. */
+/* Uncompress `n` bytes at `in` of a gzip (1) or zstd (6) image into `out` (room for `cap`);
+ * returns the length. */
+static size_t unpack(uint16_t comp, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	uLongf len = cap;
+
+#if ENABLE_SQUASHFS_ZSTD
+	if (comp == 6) {
+		size_t r = ZSTD_decompress(out, cap, in, n);
+
+		assert_false(ZSTD_isError(r));
+		return r;
+	}
+#endif
+	assert_int_equal(comp, 1);
+	assert_int_equal(uncompress(out, &len, in, n), Z_OK);
+	return len;
+}
+
+/* Read the metadata block at `at` into `out`; returns its length. */
 static size_t meta_read(const struct img *m, uint64_t at, uint8_t *out)
 {
 	uint16_t h = (uint16_t) le(m->data + at, 2);
 	size_t n = h & 0x7fff;
-	uLongf len = 8192;
 
 	if (h & 0x8000) {
 		memcpy(out, m->data + at + 2, n);
 		return n;
 	}
-	assert_int_equal(uncompress(out, &len, m->data + at + 2, n), Z_OK);
-	return len;
+	return unpack((uint16_t) le(m->data + 20, 2), m->data + at + 2, n, out, 8192);
 }
 
 static void test_superblock(void **state)
@@ -547,7 +569,7 @@ struct reg_inode {
 	uint32_t start, frag, off, size, blocks[4];
 };
 
-/* The basic regular-file inodes of a flat gzip image, in name order (inodes 1, 2, ...). */
+/* The basic regular-file inodes of a flat image, in name order (inodes 1, 2, ...). */
 static void reg_inodes(const struct img *m, struct reg_inode *out, int n)
 {
 	uint8_t blk[8192];
@@ -564,7 +586,7 @@ static void reg_inodes(const struct img *m, struct reg_inode *out, int n)
 		out[i].off = (uint32_t) le(p + 24, 4);
 		out[i].size = (uint32_t) le(p + 28, 4);
 		p += 32;
-		for (uint32_t k = 0; k < out[i].size / 4096; k++, p += 4)
+		for (uint32_t k = 0; k < out[i].size / s.block_size; k++, p += 4)
 			out[i].blocks[k] = (uint32_t) le(p, 4);
 	}
 }
@@ -629,6 +651,84 @@ static void test_duplicates(void **state)
 	free(d);
 }
 
+/* Blocks that are compressed already (a flat byte histogram, no repeats) are stored raw
+ * without the slow compression, for gzip and zstd alike; text is compressed, and so is a block
+ * that only looks random byte by byte but repeats within deflate's window. Every block reads
+ * back as it was written, and 1 thread or 2 give the same bytes. */
+static void test_incompressible_stored_raw(void **state)
+{
+	enum { B = 131072, N = 2 * B };
+	enum sqfs_comp comps[] = { SQFS_COMP_GZIP, SQFS_COMP_ZSTD };
+	uint8_t *rnd = malloc(N), *txt = malloc(N), *rep = malloc(N), *blk = malloc(B);
+	const uint8_t *src[3];
+	uint32_t x = 99;
+
+	(void) state;
+	assert_non_null(rnd);
+	assert_non_null(txt);
+	assert_non_null(rep);
+	assert_non_null(blk);
+	for (size_t i = 0; i < N; i++) {
+		x = x * 1103515245u + 12345u;
+		rnd[i] = (uint8_t) (x >> 16);
+		txt[i] = (uint8_t) ("the quick brown fox jumps over a lazy dog\n"[i % 42] ^
+				    (i / 4096 % 3 == 0 ? (x >> 24) % 2 : 0));
+		rep[i] = rnd[(i % 16384) ^ 0x9000]; /* 16 KiB of noise, over and over */
+	}
+	src[0] = rep;
+	src[1] = rnd;
+	src[2] = txt;
+	for (size_t c = 0; c < sizeof(comps) / sizeof(comps[0]); c++) {
+		struct sqfs_options o = { .comp = comps[c], .level = comps[c] == SQFS_COMP_GZIP ? 9 : 15,
+					  .block_size = B, .threads = 1 };
+		struct reg_inode r[3];
+		struct img *m[2];
+
+		if (comps[c] == SQFS_COMP_ZSTD && !ENABLE_SQUASHFS_ZSTD)
+			continue;
+		for (int t = 0; t < 2; t++) {
+			m[t] = img_new(&o);
+			add_bytes(m[t], "a-repeats", rep, N);
+			add_bytes(m[t], "b-random", rnd, N);
+			add_bytes(m[t], "c-text", txt, N);
+			img_finish(m[t]);
+			o.threads = 2;
+		}
+		assert_int_equal(m[0]->size, m[1]->size);
+		assert_memory_equal(m[0]->data, m[1]->data, m[0]->size);
+		reg_inodes(m[0], r, 3);
+		for (int f = 0; f < 3; f++) {
+			uint64_t at = r[f].start;
+
+			assert_int_equal(r[f].size, N);
+			for (int k = 0; k < 2; k++) {
+				uint32_t size = r[f].blocks[k] & ~(1u << 24);
+				bool raw = (r[f].blocks[k] & (1u << 24)) != 0;
+
+				/* random: raw; text and repeats: compressed */
+				assert_int_equal(raw, f == 1);
+				if (raw) {
+					assert_int_equal(size, B);
+					memcpy(blk, m[0]->data + at, B);
+				} else {
+					assert_true(size < B / 2);
+					assert_int_equal(unpack((uint16_t) o.comp, m[0]->data + at,
+								size, blk, B),
+							 B);
+				}
+				assert_memory_equal(blk, src[f] + (size_t) k * B, B);
+				at += size;
+			}
+		}
+		img_free(m[0]);
+		img_free(m[1]);
+	}
+	free(rnd);
+	free(txt);
+	free(rep);
+	free(blk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_file_misuse),
 		cmocka_unit_test(test_add_xattr),
 		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_incompressible_stored_raw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
