@@ -20,12 +20,15 @@
 /* ---- compressors ---- */
 
 #define SQFS_PROBE_LEVEL 5 /* zstd level that tries already-compressed data first */
+#define SQFS_REPEAT_BITS 13 /* gzip's probe for repeats: 8192 positions, 32 KiB */
+#define SQFS_REPEAT_TAB (1u << SQFS_REPEAT_BITS)
 
 struct sqfs_cctx {
 	enum sqfs_comp comp;
 	int level;
 	z_stream z;
 	bool z_ready;
+	uint32_t *tab; /* gzip: SQFS_REPEAT_TAB remembered positions, for the probe */
 #if ENABLE_SQUASHFS_ZSTD
 	ZSTD_CCtx *zstd;
 #endif
@@ -68,6 +71,7 @@ int sqfs_cctx_new(struct sqfs_cctx **c, enum sqfs_comp comp, int level, struct b
 			return berr_make(err, ENOMEM, "squashfs: gzip compressor init");
 		}
 		n->z_ready = true;
+		n->tab = xmalloc(SQFS_REPEAT_TAB * sizeof(*n->tab));
 	}
 #if ENABLE_SQUASHFS_ZSTD
 	if (comp == SQFS_COMP_ZSTD) {
@@ -88,6 +92,7 @@ void sqfs_cctx_free(struct sqfs_cctx *c)
 		return;
 	if (c->z_ready)
 		deflateEnd(&c->z);
+	free(c->tab);
 #if ENABLE_SQUASHFS_ZSTD
 	ZSTD_freeCCtx(c->zstd);
 #endif
@@ -97,15 +102,15 @@ void sqfs_cctx_free(struct sqfs_cctx *c)
 /* Already-compressed data (gzip'd docs, images, archives) has byte values spread almost evenly;
  * text and code are far from it. With counts c[i] over n bytes, sum c[i]^2 * 256 / n - n is
  * the chi-square distance from an even spread: about 0.004 n for gzip output, above 5 n for
- * text and machine code. */
-static bool looks_compressed(const uint8_t *p, size_t len)
+ * text and machine code. Blocks under 4 KiB get n, too short to judge. */
+static uint64_t byte_spread(const uint8_t *p, size_t len)
 {
 	uint32_t h[4][256] = { { 0 } };
 	uint64_t sq = 0;
 	size_t i = 0;
 
 	if (len < 4096)
-		return false;
+		return len;
 	for (; i + 4 <= len; i += 4) {
 		h[0][p[i]]++;
 		h[1][p[i + 1]]++;
@@ -119,7 +124,7 @@ static bool looks_compressed(const uint8_t *p, size_t len)
 
 		sq += c * c;
 	}
-	return sq * 256 / len - len < len / 10;
+	return sq * 256 / len - len;
 }
 
 /* One compression into `out` with the context's compressor (zstd at `level`, gzip at its
@@ -156,27 +161,31 @@ static int compress_at(struct sqfs_cctx *c, int level, const void *in, size_t le
 	return berr_make(err, 0, "squashfs: no compressor %d", (int) c->comp);
 }
 
-/* Would gzip leave `in` as good as uncompressed? deflate costs as much on compressed data at
- * level 1 as at 9 (it codes every byte as a literal), so the trial is zstd's fastest level,
- * twenty times cheaper: it finds repeats at any distance in the block and codes literals by
- * their frequencies, as deflate does. When it cannot save 1%, deflate saves under 0.2% (the
- * gzip'd files of a Debian /usr/share/doc). 1 yes, 0 no (or no zstd built in), -1 failed. */
-static int gzip_futile(struct sqfs_cctx *c, const void *in, size_t len, void *out, size_t cap,
-		       struct berr **err)
+/* Bytes in `p` that repeat 8 or more bytes seen up to 32 KiB before (deflate's window),
+ * counted up to `enough`. Every fourth position is remembered in `tab`, so a repeat is found
+ * within a few bytes of its start; a hit skips the 8 bytes it covers. */
+static size_t repeated_bytes(uint32_t *tab, const uint8_t *p, size_t len, size_t enough)
 {
-#if ENABLE_SQUASHFS_ZSTD
-	size_t r;
+	size_t found = 0;
 
-	if (c->zstd == NULL && (c->zstd = ZSTD_createCCtx()) == NULL)
-		return berr_make(err, ENOMEM, "squashfs: zstd compressor init");
-	r = ZSTD_compressCCtx(c->zstd, out, cap, in, len, 1);
-	if (ZSTD_isError(r))
-		return berr_make(err, 0, "squashfs: zstd trial failed: %s", ZSTD_getErrorName(r));
-	return r >= len - len / 100;
-#else
-	(void) c, (void) in, (void) len, (void) out, (void) cap, (void) err;
-	return 0;
-#endif
+	memset(tab, 0, SQFS_REPEAT_TAB * sizeof(*tab));
+	for (size_t i = 0; i + 8 <= len && found < enough;) {
+		uint64_t v, u;
+		uint32_t h, j;
+
+		memcpy(&v, p + i, 8);
+		h = (uint32_t) ((v * 0x9e3779b97f4a7c15ull) >> (64 - SQFS_REPEAT_BITS));
+		j = tab[h]; /* position + 1, 0 for none */
+		if (j != 0 && i - (j - 1) <= 32768 && (memcpy(&u, p + j - 1, 8), u == v)) {
+			found += 8;
+			i += 8;
+			continue;
+		}
+		if ((i & 3) == 0)
+			tab[h] = (uint32_t) i + 1;
+		i++;
+	}
+	return found;
 }
 
 int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, size_t *out_len,
@@ -191,19 +200,19 @@ int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, si
 	/* Data that is compressed already: zstd's thorough levels search it in vain, at ten times
 	 * the time of level 5 (greedy). When level 5 saves under 1%, its output is kept: over the
 	 * gzip'd files of a Debian /usr/share/doc (55 MB) that is 800 bytes more than level 15
-	 * gives. gzip stores such a block raw when a zstd trial cannot save 1% either. */
-	if ((c->comp == SQFS_COMP_GZIP || c->level > SQFS_PROBE_LEVEL) && looks_compressed(in, len)) {
-		if (c->comp == SQFS_COMP_GZIP) {
-			int r = gzip_futile(c, in, len, out, cap, err);
-
-			if (r != 0)
-				return r < 0 ? -1 : 0;
-		} else {
-			if (compress_at(c, SQFS_PROBE_LEVEL, in, len, out, cap, out_len, err) < 0)
-				return -1;
-			if (*out_len >= len - len / 100)
-				return *out_len < len ? 1 : 0;
-		}
+	 * gives. deflate costs as much on such data at any level (it codes every byte as a
+	 * literal), so gzip stores the block raw when its bytes are spread more evenly still
+	 * (Huffman codes could save under 0.2%) and under 1% of it repeats within deflate's
+	 * window: over the same files deflate would have saved under 0.1% of those blocks. */
+	if (c->comp == SQFS_COMP_GZIP && byte_spread(in, len) < len / 50 &&
+	    repeated_bytes(c->tab, in, len, len / 100) < len / 100)
+		return 0;
+	if (c->comp == SQFS_COMP_ZSTD && c->level > SQFS_PROBE_LEVEL &&
+	    byte_spread(in, len) < len / 10) {
+		if (compress_at(c, SQFS_PROBE_LEVEL, in, len, out, cap, out_len, err) < 0)
+			return -1;
+		if (*out_len >= len - len / 100)
+			return *out_len < len ? 1 : 0;
 	}
 	if (compress_at(c, c->level, in, len, out, cap, out_len, err) < 0)
 		return -1;
