@@ -1098,7 +1098,10 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	}
 	if (rec_state_set_running(&L->st, ch.pid, err) < 0 ||
 	    (io->foreground ? rec_save_state_nosync : rec_save_state)(rc->id, &L->st, err) < 0) {
-		log_warn("%s", (*err)->msg); /* the container runs anyway; ps will show it exited */
+		/* The container runs anyway; ps will show it exited. One that is done already
+		 * (`run IMAGE true`) is no news: its exit is recorded next. */
+		if ((*err)->errcode != ESRCH)
+			log_warn("%s", (*err)->msg);
 		berr_free(*err);
 		*err = NULL;
 	}
