@@ -4,11 +4,14 @@
 # Usage: scripts/qemu-run.sh --initrd F [--disk F] [--timeout SECS] [--log F]
 #                            [--kill-on REGEX] [--kill-after SECS] [--append ARGS]
 #                            [--kernel F] [--mem MB]
-#                            [--console-script F [--prompt REGEX]]
+#                            [--console-script F [--prompt REGEX]] [--silent-limit SECS]
 #
 # Exit status: the N of the guest's `BERTH-GUEST-DONE rc=N` line; 124 on timeout;
 # 137 on a deliberate power cut (--kill-on / --kill-after); 125 if QEMU ended
-# without the marker. The serial console goes to --log, or to stdout without it.
+# without the marker; 75 if the guest said nothing at all (past the firmware's
+# lines) within --silent-limit SECS, a guest that never got going (seen with TCG
+# on a loaded host), which the caller may boot again. The serial console goes to
+# --log, or to stdout without it.
 #
 # --console-script types F's lines on the serial console, as a technician would:
 # one line each time the console shows a prompt (REGEX, default `berth# `, the
@@ -26,7 +29,7 @@ usage() {
 	exit 2
 }
 
-initrd='' disk='' log='' kill_on='' kill_after='' append='' kernel='' mem=512 timeout=120
+initrd='' disk='' log='' kill_on='' kill_after='' append='' kernel='' mem=512 timeout=120 silent_limit=0
 console_script='' prompt='berth# '
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2 ;;
 	--console-script) console_script=$2 ;;
 	--prompt) prompt=$2 ;;
+	--silent-limit) silent_limit=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -71,6 +75,7 @@ now_ms() {
 	echo $((t / 1000))
 }
 timeout_ms=$(to_ms "$timeout")
+silent_ms=$(to_ms "$silent_limit")
 kill_after_ms=
 [ -z "$kill_after" ] || kill_after_ms=$(to_ms "$kill_after")
 
@@ -140,9 +145,14 @@ type_next() {
 		echoed=0
 	fi
 }
+spoke=0 # has the guest (not the firmware) printed a line yet?
 emit() {
-	local line=${1%$'\r'}
+	local line=${1%$'\r'} bare
 	printf '%s\n' "$line" >&4
+	if [ "$spoke" = 0 ]; then
+		bare=$(printf '%s' "$line" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g')
+		[[ $bare =~ [[:alnum:]] && ! $bare =~ SeaBIOS|Booting\ from ]] && spoke=1
+	fi
 	if [ -n "$kill_on" ] && [ -z "$result" ] && [[ $line =~ $kill_on ]]; then
 		kill -9 "$qpid" 2>/dev/null || true
 		result=137
@@ -178,6 +188,12 @@ while :; do
 	if [ -n "$kill_after_ms" ] && [ -z "$result" ] && [ "$elapsed" -ge "$kill_after_ms" ]; then
 		kill -9 "$qpid" 2>/dev/null || true
 		result=137
+		break
+	fi
+	if [ "$spoke" = 0 ] && [ "$silent_ms" -gt 0 ] && [ "$elapsed" -ge "$silent_ms" ]; then
+		echo "qemu-run: the guest said nothing in ${silent_limit}s, killing QEMU" >&4
+		kill -9 "$qpid" 2>/dev/null || true
+		result=75
 		break
 	fi
 	if [ "$elapsed" -ge "$timeout_ms" ]; then
