@@ -3,20 +3,22 @@
 # converter, by tar2sqfs and by `mksquashfs -tar`, with the same compressor, level, block size
 # and thread count, in one run. Prints wall time, CPU time, peak RSS and image size for each,
 # and berth/peer ratios. Timings vary by machine: compare the ratios.
-# Usage: scripts/bench-convert.sh [-c zstd|gzip] [-l LEVEL] [-j THREADS] [-r RUNS] [DIR...]
+# Usage: scripts/bench-convert.sh [-c zstd|gzip] [-l LEVEL] [-j THREADS] [-r RUNS] [-s] [DIR...]
 #   DIR... (relative to /) make the input tar; default usr/lib/gcc usr/include usr/share/doc
+#   -s: also count the bytes each tool feeds its compressor and the CPU time spent inside it
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-$top/build}
-comp=zstd level= jobs=$(nproc) runs=1
-while getopts c:l:j:r: opt; do
+comp=zstd level= jobs=$(nproc) runs=1 count=
+while getopts c:l:j:r:s opt; do
 	case $opt in
 	c) comp=$OPTARG ;;
 	l) level=$OPTARG ;;
 	j) jobs=$OPTARG ;;
 	r) runs=$OPTARG ;;
-	*) sed -n 's/^# \{0,1\}//; 2,7p' "$0"; exit 2 ;;
+	s) count=1 ;;
+	*) sed -n 's/^# \{0,1\}//; 2,8p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -29,6 +31,11 @@ for t in tar2sqfs mksquashfs /usr/bin/time; do
 	command -v "$t" >/dev/null || { echo "bench-convert: $t missing (scripts/deps.sh)" >&2; exit 1; }
 done
 make -s -C "$top" O="$O" "$O/tools/tar2layer" >&2
+preload=
+if [ -n "$count" ]; then
+	preload=$O/tools/compress_count.so
+	cc -O2 -shared -fPIC -o "$preload" "$top/tests/tools/compress_count.c" -ldl
+fi
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -36,24 +43,24 @@ tar -C / --numeric-owner -cf "$work/in.tar" "${dirs[@]}" 2>/dev/null || true
 in_mb=$(( $(stat -c %s "$work/in.tar") / 1048576 ))
 echo "input: ${dirs[*]} ($in_mb MiB tar), $comp level $level, block $block, $jobs threads, best of $runs"
 
-# run NAME CMD...: best wall time of $runs; CPU (user+sys) and peak RSS of that run.
-declare -A wall cpu rss size
+# run NAME CMD...: one run; keeps the best wall time, with CPU (user+sys) and peak RSS of that
+# run. The tools take turns run after run, so load from other work falls on each alike.
+declare -A wall cpu rss size fed
 run() {
-	local name=$1 best= out
+	local name=$1 out
 	shift
-	for _ in $(seq "$runs"); do
-		rm -f "$work/out.sqfs"
-		sync
-		out=$(/usr/bin/time -f '%e %U %S %M' "$@" 2>&1 >/dev/null </dev/null | tail -n 1)
-		read -r e u s m <<<"$out"
-		if [ -z "$best" ] || awk "BEGIN { exit !($e < $best) }"; then
-			best=$e
-			wall[$name]=$e
-			cpu[$name]=$(awk "BEGIN { print $u + $s }")
-			rss[$name]=$m
-			size[$name]=$(stat -c %s "$work/out.sqfs")
-		fi
-	done
+	rm -f "$work/out.sqfs"
+	sync
+	out=$(/usr/bin/time -f '%e %U %S %M' env ${preload:+LD_PRELOAD="$preload"} "$@" 2>&1 \
+		>/dev/null </dev/null)
+	read -r e u s m <<<"$(tail -n 1 <<<"$out")"
+	if [ -z "${wall[$name]:-}" ] || awk "BEGIN { exit !($e < ${wall[$name]}) }"; then
+		fed[$name]=$(sed -n 's/^compress-count: //p' <<<"$out")
+		wall[$name]=$e
+		cpu[$name]=$(awk "BEGIN { print $u + $s }")
+		rss[$name]=$m
+		size[$name]=$(stat -c %s "$work/out.sqfs")
+	fi
 }
 
 case $comp in
@@ -62,10 +69,12 @@ gzip) t2s_x="level=$level" mk_x=(-Xcompression-level "$level") ;;
 *) echo "bench-convert: -c zstd or gzip" >&2; exit 2 ;;
 esac
 
-run berth "$O/tools/tar2layer" -c "$comp" -l "$level" -b $block -j "$jobs" "$work/in.tar" "$work/out.sqfs"
-run tar2sqfs sh -c "exec tar2sqfs -q -f -c $comp -X $t2s_x -b $block -j $jobs '$work/out.sqfs' < '$work/in.tar'"
-run mksquashfs sh -c "exec mksquashfs - '$work/out.sqfs' -tar -quiet -no-progress -noappend -comp $comp \
-	${mk_x[*]} -b $block -processors $jobs < '$work/in.tar'"
+for _ in $(seq "$runs"); do
+	run berth "$O/tools/tar2layer" -c "$comp" -l "$level" -b $block -j "$jobs" "$work/in.tar" "$work/out.sqfs"
+	run tar2sqfs sh -c "exec tar2sqfs -q -f -c $comp -X $t2s_x -b $block -j $jobs '$work/out.sqfs' < '$work/in.tar'"
+	run mksquashfs sh -c "exec mksquashfs - '$work/out.sqfs' -tar -quiet -no-progress -noappend -comp $comp \
+		${mk_x[*]} -b $block -processors $jobs < '$work/in.tar'"
+done
 
 printf '%-11s %9s %9s %10s %12s\n' tool wall_s cpu_s rss_MiB image_MiB
 for n in berth tar2sqfs mksquashfs; do
@@ -78,3 +87,9 @@ for n in tar2sqfs mksquashfs; do
 		-v br="${rss[berth]}" -v pr="${rss[$n]}" -v bs="${size[berth]}" -v ps="${size[$n]}" \
 		'BEGIN { printf "  vs %-10s wall %.2f  cpu %.2f  rss %.2f  size %.3f\n", n, bw / pw, bc / pc, br / pr, bs / ps }'
 done
+if [ -n "$count" ]; then
+	echo "fed to the compressor (calls, MiB, CPU inside it):"
+	for n in berth tar2sqfs mksquashfs; do
+		printf '  %-10s %s\n' "$n" "${fed[$n]}"
+	done
+fi

@@ -1,0 +1,61 @@
+/* Benchmark helper, preloaded into a converter (LD_PRELOAD): counts the bytes each compressor
+ * call is fed and the thread CPU time spent inside it, and prints one line at exit, so
+ * scripts/bench-convert.sh -s can tell compressor work from the rest for berth and its peers
+ * alike. Wraps ZSTD_compressCCtx and deflate, the calls berth, tar2sqfs and mksquashfs make.
+ * Build: cc -O2 -shared -fPIC -o compress_count.so compress_count.c -ldl */
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+#include <zlib.h>
+#include <zstd.h>
+
+static atomic_ullong z_calls, z_in, z_ns, d_calls, d_in, d_ns;
+
+static unsigned long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (unsigned long long) t.tv_sec * 1000000000ull + (unsigned long long) t.tv_nsec;
+}
+
+size_t ZSTD_compressCCtx(ZSTD_CCtx *c, void *dst, size_t cap, const void *src, size_t len,
+			 int level)
+{
+	static size_t (*real)(ZSTD_CCtx *, void *, size_t, const void *, size_t, int);
+	unsigned long long t = now_ns();
+	size_t r;
+
+	if (real == NULL)
+		*(void **) &real = dlsym(RTLD_NEXT, "ZSTD_compressCCtx");
+	r = real(c, dst, cap, src, len, level);
+	z_ns += now_ns() - t;
+	z_calls++;
+	z_in += len;
+	return r;
+}
+
+int deflate(z_streamp s, int flush)
+{
+	static int (*real)(z_streamp, int);
+	unsigned long long t = now_ns(), before = s->total_in;
+	int r;
+
+	if (real == NULL)
+		*(void **) &real = dlsym(RTLD_NEXT, "deflate");
+	r = real(s, flush);
+	d_ns += now_ns() - t;
+	d_calls++;
+	d_in += s->total_in - before;
+	return r;
+}
+
+__attribute__((destructor)) static void report(void)
+{
+	if (z_calls + d_calls == 0)
+		return;
+	fprintf(stderr, "compress-count: zstd %llu calls %.1f MiB %.2f s, deflate %llu calls %.1f MiB %.2f s\n",
+		(unsigned long long) z_calls, z_in / 1048576.0, z_ns / 1e9,
+		(unsigned long long) d_calls, d_in / 1048576.0, d_ns / 1e9);
+}
