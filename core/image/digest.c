@@ -115,20 +115,25 @@ static bool cpu_has_sha(void)
 #define HAVE_SHA_ACCEL 0
 #endif
 
-static int accel_state = -1; /* -1 not probed yet, 0 off, 1 on */
+/* -1 not probed yet, 0 off, 1 on; threads may probe at once and store the same answer. */
+static int accel_state = -1;
 
 static bool use_accel(void)
 {
-	if (accel_state < 0)
-		accel_state = cpu_has_sha() ? 1 : 0;
-	return accel_state == 1;
+	int s = __atomic_load_n(&accel_state, __ATOMIC_RELAXED);
+
+	if (s < 0) {
+		s = cpu_has_sha() ? 1 : 0;
+		__atomic_store_n(&accel_state, s, __ATOMIC_RELAXED);
+	}
+	return s == 1;
 }
 
 bool digest_set_accel(bool on)
 {
 	bool was = use_accel();
 
-	accel_state = on && HAVE_SHA_ACCEL ? -1 : 0;
+	__atomic_store_n(&accel_state, on && HAVE_SHA_ACCEL ? -1 : 0, __ATOMIC_RELAXED);
 	return was;
 }
 
