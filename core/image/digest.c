@@ -25,14 +25,13 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
-/* ---- SHA-256 with the x86-64 SHA extensions ----
+/* ---- SHA-256 with the CPU's SHA instructions (x86-64 SHA extensions, ARMv8 SHA2) ----
  * Layer conversion hashes every byte of the uncompressed stream for its diff_id, and a pull
  * every byte of every blob: in software that is a few percent of a conversion's CPU time,
  * with the SHA instructions a fifth of it. mbedtls hashes wherever they are missing. */
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
-#include <immintrin.h>
+#if (defined(__x86_64__) || defined(__aarch64__)) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_SHA_ACCEL 1
 
 static const uint32_t sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -46,13 +45,19 @@ static const uint32_t sha256_k[64] = {
 	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
 	0xc67178f2,
 };
+#else
+#define HAVE_SHA_ACCEL 0
+#endif
+
+#if HAVE_SHA_ACCEL && defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
 
 /* Hash `n` 64-byte blocks into `st` (a..h). The instructions keep the state as two vectors,
  * ABEF and CDGH (highest lane first); each sha256rnds2 does two rounds and returns the new
  * ABEF, the old ABEF becoming CDGH. The schedule keeps the last four groups of four words. */
-__attribute__((target("sha,sse4.1,ssse3"))) static void sha_blocks_x86(uint32_t st[8],
-									const uint8_t *p,
-									size_t n)
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha_blocks(uint32_t st[8],
+								    const uint8_t *p, size_t n)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
 	__m128i abef, cdgh, t;
@@ -101,9 +106,48 @@ static bool cpu_has_sha(void)
 		return false;
 	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) != 0;
 }
-#define HAVE_SHA_ACCEL 1
+#elif HAVE_SHA_ACCEL && defined(__aarch64__)
+#include <arm_neon.h>
+#include <sys/auxv.h>
+
+/* Hash `n` 64-byte blocks into `st` (a..h), kept as ABCD and EFGH; sha256h and sha256h2 do
+ * four rounds on each half, sha256su0/su1 extend the schedule four words at a time. */
+__attribute__((target("+crypto"))) static void sha_blocks(uint32_t st[8], const uint8_t *p,
+							 size_t n)
+{
+	uint32x4_t abcd = vld1q_u32(&st[0]), efgh = vld1q_u32(&st[4]);
+
+	for (; n > 0; n--, p += 64) {
+		uint32x4_t abcd0 = abcd, efgh0 = efgh, w[4];
+
+#pragma GCC unroll 16
+		for (int i = 0; i < 16; i++) {
+			uint32x4_t m, t;
+
+			if (i < 4)
+				m = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p + 16 * i)));
+			else
+				m = vsha256su1q_u32(vsha256su0q_u32(w[i & 3], w[(i + 1) & 3]),
+						    w[(i + 2) & 3], w[(i + 3) & 3]);
+			w[i & 3] = m;
+			m = vaddq_u32(m, vld1q_u32(&sha256_k[4 * i]));
+			t = abcd;
+			abcd = vsha256hq_u32(abcd, efgh, m);
+			efgh = vsha256h2q_u32(efgh, t, m);
+		}
+		abcd = vaddq_u32(abcd, abcd0);
+		efgh = vaddq_u32(efgh, efgh0);
+	}
+	vst1q_u32(&st[0], abcd);
+	vst1q_u32(&st[4], efgh);
+}
+
+static bool cpu_has_sha(void)
+{
+	return (getauxval(AT_HWCAP) & (1ul << 6)) != 0; /* HWCAP_SHA2 */
+}
 #else
-static void sha_blocks_x86(uint32_t st[8], const uint8_t *p, size_t n)
+static void sha_blocks(uint32_t st[8], const uint8_t *p, size_t n)
 {
 	(void) st, (void) p, (void) n;
 }
@@ -112,7 +156,6 @@ static bool cpu_has_sha(void)
 {
 	return false;
 }
-#define HAVE_SHA_ACCEL 0
 #endif
 
 /* -1 not probed yet, 0 off, 1 on; threads may probe at once and store the same answer. */
@@ -165,10 +208,10 @@ static void accel_update(struct digest_ctx *ctx, const uint8_t *p, size_t len)
 		len -= take;
 		if (have + take < 64)
 			return;
-		sha_blocks_x86(ctx->h, ctx->buf, 1);
+		sha_blocks(ctx->h, ctx->buf, 1);
 	}
 	if (len >= 64) {
-		sha_blocks_x86(ctx->h, p, len / 64);
+		sha_blocks(ctx->h, p, len / 64);
 		p += len / 64 * 64;
 		len %= 64;
 	}
@@ -183,13 +226,13 @@ static void accel_final(struct digest_ctx *ctx, unsigned char raw[32])
 	ctx->buf[have++] = 0x80;
 	if (have > 56) {
 		memset(ctx->buf + have, 0, 64 - have);
-		sha_blocks_x86(ctx->h, ctx->buf, 1);
+		sha_blocks(ctx->h, ctx->buf, 1);
 		have = 0;
 	}
 	memset(ctx->buf + have, 0, 56 - have);
 	for (int i = 0; i < 8; i++)
 		ctx->buf[56 + i] = (uint8_t) (bits >> (56 - 8 * i));
-	sha_blocks_x86(ctx->h, ctx->buf, 1);
+	sha_blocks(ctx->h, ctx->buf, 1);
 	for (int i = 0; i < 8; i++) {
 		raw[4 * i] = (unsigned char) (ctx->h[i] >> 24);
 		raw[4 * i + 1] = (unsigned char) (ctx->h[i] >> 16);
