@@ -332,10 +332,15 @@ static int check_etc_opts(const struct run_opts *o, struct berr **err)
  * afresh before every start (from the record, the options and the host's files, as Docker
  * does), so they live in the run dir, in RAM: no flash write per start, and nothing a power
  * cut could leave half-made. */
-static int write_etc_files(const char *id, const char *hostname, bool host_net, const struct run_opts *o,
-			   struct berr **err)
+struct etc_files {
+	char dir[PATH_MAX];       /* <run-dir>/containers/<id> */
+	char hosts[PATH_MAX], resolv[PATH_MAX], hostname[PATH_MAX];
+};
+
+static int write_etc_files(const struct etc_files *ef, const char *hostname, bool host_net,
+			   const struct run_opts *o, struct berr **err)
 {
-	char path[PATH_MAX], *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
@@ -364,12 +369,7 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 		fprintf(f, "%s\t%.*s\n", sep + 1, (int) (sep - h), h);
 	}
 	fclose(f);
-	if (paths_container_run(path, sizeof(path), id, NULL) < 0 || fs_mkdir_p(path, 0700, err) < 0 ||
-	    paths_container_run(path, sizeof(path), id, "hosts") < 0) {
-		free(buf);
-		return err && *err ? -1 : berr_make(err, errno, "hosts path");
-	}
-	if (fs_write_replace(path, buf, len, 0644, err) < 0) {
+	if (fs_write_replace(ef->hosts, buf, len, 0644, err) < 0) {
 		free(buf);
 		return -1;
 	}
@@ -396,21 +396,15 @@ static int write_etc_files(const char *id, const char *hostname, bool host_net, 
 			len = 0;
 		}
 	}
-	if (paths_container_run(path, sizeof(path), id, "resolv.conf") < 0) {
-		free(buf);
-		return berr_make(err, errno, "resolv.conf path");
-	}
-	if (fs_write_replace(path, buf ? buf : "", len, 0644, err) < 0) {
+	if (fs_write_replace(ef->resolv, buf ? buf : "", len, 0644, err) < 0) {
 		free(buf);
 		return -1;
 	}
 	free(buf);
-	if (paths_container_run(path, sizeof(path), id, "hostname") < 0)
-		return berr_make(err, errno, "hostname path");
 	{
 		char line[300];
 		int n = snprintf(line, sizeof(line), "%s\n", hostname);
-		return fs_write_replace(path, line, (size_t) n, 0644, err);
+		return fs_write_replace(ef->hostname, line, (size_t) n, 0644, err);
 	}
 }
 
@@ -981,8 +975,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	struct rt_child ch = { -1, -1, -1, false };
 	struct cg_join cj = { .n = 0, .dir_fd = -1 };
 	struct rt_mount *rtm = NULL;
-	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], hosts[PATH_MAX],
-		resolv[PATH_MAX], hostname_file[PATH_MAX], opts[OVERLAY_OPTS_MAX];
+	struct etc_files ef;
+	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 	const char **hexes = NULL;
 	int ret = -1, devnull = -1, port_fds[PROXY_PORTS_MAX];
 
@@ -997,15 +991,16 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	if (paths_container_run(rootfs, sizeof(rootfs), rc->id, "rootfs") < 0 ||
 	    paths_container_file(upper, sizeof(upper), rc->id, "upper") < 0 ||
 	    paths_container_file(work, sizeof(work), rc->id, "work") < 0 ||
-	    paths_container_run(hosts, sizeof(hosts), rc->id, "hosts") < 0 ||
-	    paths_container_run(resolv, sizeof(resolv), rc->id, "resolv.conf") < 0 ||
-	    paths_container_run(hostname_file, sizeof(hostname_file), rc->id, "hostname") < 0) {
+	    paths_container_run(ef.dir, sizeof(ef.dir), rc->id, NULL) < 0 ||
+	    paths_container_run(ef.hosts, sizeof(ef.hosts), rc->id, "hosts") < 0 ||
+	    paths_container_run(ef.resolv, sizeof(ef.resolv), rc->id, "resolv.conf") < 0 ||
+	    paths_container_run(ef.hostname, sizeof(ef.hostname), rc->id, "hostname") < 0) {
 		berr_make(err, errno, "container paths");
 		goto fail;
 	}
 	/* The root is only a mount point, in the container's own mount namespace. */
-	if (write_etc_files(rc->id, rc->hostname, r->host_net, o, err) < 0 || fs_mkdir_p(rootfs, 0700, err) < 0 ||
-	    cg_detect(&L->sys, NULL, err) < 0)
+	if (fs_mkdir_p(ef.dir, 0700, err) < 0 || write_etc_files(&ef, rc->hostname, r->host_net, o, err) < 0 ||
+	    fs_mkdir_p(rootfs, 0700, err) < 0 || cg_detect(&L->sys, NULL, err) < 0)
 		goto fail;
 	rtm = xcalloc(rc->n_mounts ? rc->n_mounts : 1, sizeof(*rtm));
 	if (prepare_volumes(rc, &r->img, rtm, err) < 0)
@@ -1061,9 +1056,9 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	c.n_mounts = rc->n_mounts;
 	c.devices = o->devices;
 	c.n_devices = o->n_devices;
-	c.hosts_file = hosts;
-	c.resolv_file = resolv;
-	c.hostname_file = hostname_file;
+	c.hosts_file = ef.hosts;
+	c.resolv_file = ef.resolv;
+	c.hostname_file = ef.hostname;
 	c.shm_size = o->shm_size;
 	c.cwd = r->proc.cwd;
 	c.argv = r->proc.argv;
