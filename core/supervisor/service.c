@@ -599,6 +599,10 @@ void sup_child_exited(struct sup *s, pid_t pid, int ws)
 			v->oom = v->live.st.oom_killed;	/* the cgroup's OOM count, not a SIGKILL from anyone */
 			v->pid = 0;
 			v->hc.next = 0;
+			/* Once no container has ended for a while (health checks and pulls do not
+			 * count: they come every few seconds), the layers no container stands on any
+			 * more are unmounted. */
+			s->release_at = sup_now() + (int64_t) s->ctx->cfg.daemon.layer_mount_idle;
 			sup_event(s, v, EV_EXITED);
 			return;
 		}

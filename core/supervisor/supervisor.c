@@ -483,9 +483,6 @@ static void reap(struct sup *s)
 			continue;
 		}
 		sup_child_exited(s, pid, ws);
-		/* A container (or a health check, or a pull) ended: once the board has been
-		 * quiet a while, the layers no container stands on any more are unmounted. */
-		s->release_at = sup_now() + (int64_t) s->ctx->cfg.daemon.layer_mount_idle;
 	}
 }
 
