@@ -36,6 +36,7 @@ static const char *check_chunk_size(const char *v);
 static const char *check_log_size(const char *v);
 static const char *check_compression_level(const char *v);
 static const char *check_convert_threads(const char *v);
+static const char *check_layer_mount_idle(const char *v);
 
 #define D(f) offsetof(struct cfg_daemon, f)
 #define I(f) offsetof(struct cfg_init, f)
@@ -61,7 +62,8 @@ const struct cfg_key cfg_keys[] = {
 	  D(default_registry), "Registry for image names without a host (`nginx`)." },
 	{ "daemon", "auth-file", CFG_PATH, NULL, NULL, NULL, D(auth_file),
 	  "Credentials saved by `berth login` (default <data-root>/auth.json)." },
-	{ "daemon", "layer-mount-idle", CFG_DURATION, "60s", NULL, NULL, D(layer_mount_idle),
+	{ "daemon", "layer-mount-idle", CFG_DURATION, "60s", NULL, check_layer_mount_idle,
+	  D(layer_mount_idle),
 	  "How long the supervisor keeps a layer mounted (a loop device each) after the last "
 	  "container on it stopped; the next start on it is faster while it stays." },
 
@@ -338,6 +340,16 @@ static const char *check_log_size(const char *v)
 
 	if (parse_size(v, &n) < 0 || n < 8192)
 		return "must be at least 8K";
+	return NULL;
+}
+
+/* The supervisor adds it to a monotonic clock in ms: a day is plenty, and cannot overflow. */
+static const char *check_layer_mount_idle(const char *v)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(v, &ms) < 0 || ms > 24ull * 3600000)
+		return "must be a duration from 0s to 24h, such as 60s or 5m";
 	return NULL;
 }
 

@@ -671,6 +671,8 @@ static void test_bad_values(void **state)
 	load_err("[init]\nwatchdog-timeout = 10\n",
 		 "t.conf:2: bad value '10' for 'watchdog-timeout' in [init]: must be a duration");
 	load_err("[init]\nwatchdog-timeout = 1d\n", "t.conf:2: bad value '1d'");
+	load_err("[daemon]\nlayer-mount-idle = 25h\n",
+		 "t.conf:2: bad value '25h' for 'layer-mount-idle' in [daemon]: must be a duration from 0s to 24h");
 	load_err("[daemon]\nnetwork = bridge\n",
 		 "t.conf:2: bad value 'bridge' for 'network' in [daemon]: must be one of: host|none");
 	load_err("[daemon]\nlog-level = HOST\n", "must be one of: error|warn|info|debug");
