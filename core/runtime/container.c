@@ -627,7 +627,8 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 	pid = -1;
 	if (c->into_cgroup) {
 		/* Born in its cgroup: no migration, whose first move after a quiet spell waits for
-		 * an RCU grace period. Older kernels (ENOSYS, E2BIG) take the plain way below. */
+		 * an RCU grace period. Any failure (ENOSYS, E2BIG before Linux 5.7) takes the plain
+		 * way below; a real problem with the cgroup then shows in the caller's move. */
 		struct clone3_args ca = { .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
 					  .cgroup = (uint64_t) c->cgroup_fd };
 		pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
