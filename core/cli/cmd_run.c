@@ -727,6 +727,8 @@ struct run_ctx {
 	uint64_t caps;
 	bool host_net;
 	int pty_master;       /* -t: the container's pty master once it runs */
+	struct cg_system sys; /* the cgroup layout, once create found it (have_sys) */
+	bool have_sys;
 };
 
 static void run_ctx_free(struct run_ctx *r)
@@ -792,7 +794,6 @@ static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **ar
 	struct run_opts *o = &r->o;
 	struct store_refs refs = { 0 };
 	struct img_match match;
-	struct cg_system sys;
 	char upper[PATH_MAX], work[PATH_MAX], hostname[64];
 	int ret;
 
@@ -827,8 +828,11 @@ static int create(struct cli_ctx *ctx, struct run_ctx *r, char *image, char **ar
 		if (spec_process_build(&r->img.cfg, &so, &r->proc, err) < 0)
 			return -1;
 	}
-	if (security(r, err) < 0 || cg_detect(&sys, NULL, err) < 0)
+	/* Limits that cannot be enforced here fail the create, before a record is made. */
+	if (security(r, err) < 0 || cg_detect(&r->sys, NULL, err) < 0 ||
+	    cg_check(&r->sys, &o->limits, err) < 0)
 		return -1;
+	r->have_sys = true;
 
 	/* The record. */
 	if (o->name)
@@ -978,6 +982,7 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	struct etc_files ef;
 	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 	const char **hexes = NULL;
+	bool late_cg, devices_limited;
 	int ret = -1, devnull = -1, port_fds[PROXY_PORTS_MAX];
 
 	*status = EXIT_BERTH;
@@ -1000,7 +1005,11 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	}
 	/* The root is only a mount point, in the container's own mount namespace. */
 	if (fs_mkdir_p(ef.dir, 0700, err) < 0 || write_etc_files(&ef, rc->hostname, r->host_net, o, err) < 0 ||
-	    fs_mkdir_p(rootfs, 0700, err) < 0 || cg_detect(&L->sys, NULL, err) < 0)
+	    fs_mkdir_p(rootfs, 0700, err) < 0)
+		goto fail;
+	if (r->have_sys)
+		L->sys = r->sys;
+	else if (cg_detect(&L->sys, NULL, err) < 0)
 		goto fail;
 	rtm = xcalloc(rc->n_mounts ? rc->n_mounts : 1, sizeof(*rtm));
 	if (prepare_volumes(rc, &r->img, rtm, err) < 0)
@@ -1023,16 +1032,30 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 		dev_cg_rule(&o->devices[i], &o->cg_devices[i]);
 	o->limits.devices = o->cg_devices;
 	o->limits.n_devices = o->n_devices;
-	if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
-		(*err)->status = EXIT_BERTH;
-		goto fail;
+	/* On v1 the child is cloned first and its cgroups are made while it makes its root: the
+	 * eight directories and their limits cost as much as the mounts, and a v1 child is moved
+	 * in anyway. It runs nothing of the container's until rt_release, after it has joined.
+	 * On v2 the cgroup comes first, as the child is born in it (clone3). */
+	late_cg = L->sys.version == CG_V1;
+	if (late_cg) {
+		if (cg_check(&L->sys, &o->limits, err) < 0) {
+			(*err)->status = EXIT_BERTH;
+			goto fail;
+		}
+		devices_limited = cg_v1_devices_limited(&L->sys, &o->limits);
+	} else {
+		if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
+			(*err)->status = EXIT_BERTH;
+			goto fail;
+		}
+		L->cg_made = true;
+		devices_limited = L->cgh.devices_enforced;
 	}
-	L->cg_made = true;
 	/* Where no device controller limits what nodes may be opened (no v1 devices hierarchy,
 	 * or a v2 kernel without BPF device programs), a container must not make nodes at all:
 	 * otherwise it could mknod a host disk and read it. Its --device nodes are made by berth
 	 * before the capabilities drop, so they are there all the same. */
-	if (!L->cgh.devices_enforced && !o->privileged)
+	if (!devices_limited && !o->privileged)
 		r->caps &= ~CAPS_BIT(CAP_MKNOD);
 
 	/* Without -i, stdin is /dev/null, as Docker gives a container not attached. With -t the
@@ -1069,12 +1092,29 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	if (o->n_ports && proxy_bind(o->ports, o->n_ports, port_fds, err) < 0)
 		goto fail;
 	/* cgroup v2: born in its cgroup (dir_fd is -1 on v1). */
-	if (cg_join_open(&L->cgh, &cj, err) < 0)
+	if (!late_cg && cg_join_open(&L->cgh, &cj, err) < 0)
 		goto fail;
 	c.into_cgroup = cj.dir_fd >= 0;
 	c.cgroup_fd = cj.dir_fd;
 	if (rt_spawn(&c, &ch, err) < 0)
 		goto fail;
+	if (late_cg) {
+		if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
+			(*err)->status = EXIT_BERTH;
+			rt_abort(&ch);
+			goto fail;
+		}
+		L->cg_made = true;
+		if (L->cgh.devices_enforced != devices_limited) { /* cannot be: cg_v1_devices_limited */
+			berr_make(err, 0, "cgroup: the devices controller is not where it was found");
+			rt_abort(&ch);
+			goto fail;
+		}
+		if (cg_join_open(&L->cgh, &cj, err) < 0) {
+			rt_abort(&ch);
+			goto fail;
+		}
+	}
 	if (!ch.in_cgroup && cg_enter_with(&L->cgh, &cj, ch.pid, err) < 0) {
 		rt_abort(&ch);
 		goto fail;

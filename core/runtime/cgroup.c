@@ -255,8 +255,6 @@ int cg_err_missing(const struct cg_system *sys, enum cg_ctrl c, struct berr **er
 int cg_create(const struct cg_system *sys, const char *id, const struct cg_limits *l,
 	      struct cg_handle *h, struct berr **err)
 {
-	unsigned need;
-
 	memset(h, 0, sizeof(*h));
 	h->sys = sys;
 	if (!paths_component_ok(id) || str_copy(h->id, sizeof(h->id), id) < 0)
@@ -264,17 +262,37 @@ int cg_create(const struct cg_system *sys, const char *id, const struct cg_limit
 				  id, CG_NAME_MAX);
 	if (cg_limits_check(l, err) < 0)
 		return -1;
-	need = cg_limits_needs(l);
-	if (sys->ops == NULL) {
-		for (int c = 0; c < CG_N_CTRL; c++)
-			if (need & CG_BIT(c))
-				return cg_err_missing(sys, (enum cg_ctrl) c, err);
-		return 0; /* nothing to enforce and nowhere to group: an inactive handle */
-	}
+	if (sys->ops == NULL)
+		return cg_check(sys, l, err); /* nothing to enforce and nowhere to group: an inactive handle */
 	if (sys->ops->check(sys, l, err) < 0 || sys->ops->create(sys, l, h, err) < 0)
 		return berr_wrap(err, "cgroup `%s/%s`", sys->parent, id);
 	h->active = true;
 	return 0;
+}
+
+int cg_check(const struct cg_system *sys, const struct cg_limits *l, struct berr **err)
+{
+	unsigned need;
+
+	if (cg_limits_check(l, err) < 0)
+		return -1;
+	if (sys->ops != NULL)
+		return sys->ops->check(sys, l, err);
+	need = cg_limits_needs(l);
+	for (int c = 0; c < CG_N_CTRL; c++)
+		if (need & CG_BIT(c))
+			return cg_err_missing(sys, (enum cg_ctrl) c, err);
+	return 0;
+}
+
+bool cg_v1_devices_limited(const struct cg_system *sys, const struct cg_limits *l)
+{
+	if (sys->version != CG_V1 || l->all_devices)
+		return false;
+	for (size_t i = 0; i < sys->n_hier; i++)
+		if (sys->hier[i].ctrls & CG_BIT(CG_DEVICES))
+			return true;
+	return false;
 }
 
 int cg_open(const struct cg_system *sys, const char *id, struct cg_handle *h, struct berr **err)

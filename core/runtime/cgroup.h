@@ -162,6 +162,14 @@ unsigned cg_limits_needs(const struct cg_limits *l);
  * inactive and the other calls do nothing. */
 int cg_create(const struct cg_system *sys, const char *id, const struct cg_limits *l,
 	      struct cg_handle *h, struct berr **err);
+/* cg_create's checks alone: `l` is valid and every limit in it can be enforced here.
+ * Creates nothing. */
+int cg_check(const struct cg_system *sys, const struct cg_limits *l, struct berr **err);
+/* On v1: will cg_create limit device access (a devices hierarchy is mounted and `l` is not
+ * --privileged)? Known before anything is made, so a caller may clone the container's process
+ * first and make its cgroup while the child makes its root. False on v2, where only the
+ * BPF program's attach tells. */
+bool cg_v1_devices_limited(const struct cg_system *sys, const struct cg_limits *l);
 /* A handle for an existing cgroup (made by another process). */
 int cg_open(const struct cg_system *sys, const char *id, struct cg_handle *h, struct berr **err);
 /* Move process `pid` (every thread) into the cgroup, in every hierarchy. */
