@@ -83,6 +83,22 @@ teardown() {
 	"$BERTH" rm hog
 }
 
+@test "run: a limit whose controller is missing fails create and run with 125, naming it, and leaves no record" {
+	command -v unshare >/dev/null || skip "unshare is missing"
+	local mem
+	mem=$(awk '$0 ~ / - cgroup / { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == "memory") { print $5; exit } }' /proc/self/mountinfo)
+	[ -n "$mem" ] || skip "no v1 memory hierarchy here (v2 is tested in the QEMU guest)"
+	# In a mount namespace of its own, berth finds no memory hierarchy.
+	run -125 unshare -m sh -c 'umount "$0" && exec "$@"' "$mem" "$BERTH" create --name nomem -m 32m app:1
+	[[ "$output" == *"memory cgroup controller not available"* ]]
+	run -125 unshare -m sh -c 'umount "$0" && exec "$@"' "$mem" "$BERTH" run --rm -m 32m app:1
+	[[ "$output" == *"memory cgroup controller not available"* ]]
+	[ -z "$("$BERTH" ps -aq)" ]
+	# What the host can enforce still runs there.
+	run unshare -m sh -c 'umount "$0" && exec "$@"' "$mem" "$BERTH" run --rm --pids-limit 20 --entrypoint true app:1
+	[ "$status" -eq 0 ]
+}
+
 @test "run: pids limit and cpu quota are set in the container's cgroup" {
 	# Five processes at most: the shell and four sleeps; the fifth fork fails.
 	run "$BERTH" run --rm --pids-limit 5 --entrypoint sh app:1 -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
