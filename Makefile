@@ -50,11 +50,14 @@ endif
 ifeq ($(CONFIG_COMPOSE),y)
 LIBS += -lyaml
 endif
-# The squashfs writer compresses with zlib (always) and libzstd (CONFIG_SQUASHFS_ZSTD); the
-# static link below lists -lzstd for libarchive already.
-ifeq ($(CONFIG_SQUASHFS_ZSTD),y)
+# The squashfs writer compresses with zlib (always), libzstd (CONFIG_SQUASHFS_ZSTD) and liblzma
+# (CONFIG_SQUASHFS_XZ); the static link below lists -lzstd and -llzma for libarchive already.
 ifneq ($(STATIC),1)
+ifeq ($(CONFIG_SQUASHFS_ZSTD),y)
 LIBS += -lzstd
+endif
+ifeq ($(CONFIG_SQUASHFS_XZ),y)
+LIBS += -llzma
 endif
 endif
 ifeq ($(STATIC),1)

@@ -688,7 +688,8 @@ int sqfs_writer_new(struct sqfs_writer **wp, int out_fd, const struct sqfs_optio
 	w->root = xcalloc(1, sizeof(*w->root));
 	w->root->ino = root;
 
-	if (sqfs_cctx_new(&w->cctx, w->comp, w->level, err) < 0 || sqfs_pipe_start(w, err) < 0) {
+	if (sqfs_cctx_new(&w->cctx, w->comp, w->level, w->block_size, err) < 0 ||
+	    sqfs_pipe_start(w, err) < 0) {
 		sqfs_writer_free(w);
 		return -1;
 	}

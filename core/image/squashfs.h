@@ -15,13 +15,17 @@ struct sqfs_writer;
 /* Compressor ids as the format numbers them. */
 enum sqfs_comp {
 	SQFS_COMP_GZIP = 1,
-	SQFS_COMP_XZ = 4, /* not written by berth: sqfs_writer_new rejects it */
+	SQFS_COMP_XZ = 4,
 	SQFS_COMP_ZSTD = 6,
 };
 
+/* xz's preset 0 (`xz -0`) as sqfs_options.level, where 0 means the default. */
+#define SQFS_LEVEL_XZ_0 (-1)
+
 struct sqfs_options {
 	enum sqfs_comp comp;  /* 0 means gzip */
-	int level;            /* 0 = default: gzip 9, zstd 6 */
+	int level;            /* 0 = default: gzip 9, zstd 6, xz 6; gzip 1-9, zstd 1-22, xz
+			       * SQFS_LEVEL_XZ_0 or 1-9 (xz's presets) */
 	uint32_t block_size;  /* power of 2 from 4 KiB to 1 MiB; 0 = 128 KiB */
 	int threads;          /* 0 = number of CPUs, 1 = compress in the caller's thread */
 	bool no_fragments;    /* every file tail gets a block of its own */

@@ -24,7 +24,7 @@ struct berr;
 #define SQFS_XATTR_VALUE_MAX 65536u     /* Linux's XATTR_SIZE_MAX */
 #define SQFS_XSET_MAX (16u << 20)       /* bytes of one entry's serialized xattrs */
 #define SQFS_DIR_COUNT 256u             /* entries per directory header */
-/* Output room for compressing `n` bytes: above both zlib's and zstd's worst cases. */
+/* Output room for compressing `n` bytes: above zlib's, zstd's and xz's worst cases. */
 #define SQFS_COMPRESS_BOUND(n) ((size_t) (n) + (size_t) (n) / 128 + 1024)
 
 /* Superblock flags (squashfs_fs.h bit numbers as masks). */
@@ -217,7 +217,10 @@ void sqfs_dup_free(struct sqfs_writer *w);
 /* squashfs_data.c: compressors. sqfs_compress returns 1 with *out_len set when `out` (of
  * SQFS_COMPRESS_BOUND(len) bytes) holds a smaller compressed copy, 0 when the block is better
  * stored as it is, -1 on failure. */
-int sqfs_cctx_new(struct sqfs_cctx **c, enum sqfs_comp comp, int level, struct berr **err);
+/* `level` is checked by sqfs_level_check (xz's preset 0 is 0 here); `block_size` sizes xz's
+ * dictionary. */
+int sqfs_cctx_new(struct sqfs_cctx **c, enum sqfs_comp comp, int level, uint32_t block_size,
+		  struct berr **err);
 void sqfs_cctx_free(struct sqfs_cctx *c);
 int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, size_t *out_len,
 		  struct berr **err);

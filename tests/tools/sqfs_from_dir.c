@@ -1,10 +1,10 @@
 /* Test driver for the squashfs writer: walks a directory (never following symlinks) and feeds
  * every entry to the writer, keeping hard links, xattrs, devices and holes (read with
  * SEEK_DATA/SEEK_HOLE, so a sparse file costs only its data).
- * Usage: sqfs_from_dir [-c gzip|zstd] [-l LEVEL] [-b BLOCK] [-j THREADS] [-F] [-t TIME] [-R]
+ * Usage: sqfs_from_dir [-c gzip|zstd|xz] [-l LEVEL] [-b BLOCK] [-j THREADS] [-F] [-t TIME] [-R]
  *                      SRC_DIR OUT_IMAGE
  *   -F  no fragments   -t  superblock time   -R  feed entries in reverse walk order (children
- *   before their directories, as a tar stream may) */
+ *   before their directories, as a tar stream may)   -l 0: the default, xz's preset 0 with -c xz */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -182,27 +182,28 @@ int main(int argc, char **argv)
 	struct sqfs_writer *w = NULL;
 	struct berr *err = NULL;
 	void *links = NULL;
-	bool reverse = false;
+	bool reverse = false, level_set = false;
 	int c, fd;
 
 	while ((c = getopt(argc, argv, "c:l:b:j:Ft:R")) != -1) {
 		switch (c) {
 		case 'c':
 			o.comp = strcmp(optarg, "zstd") == 0 ? SQFS_COMP_ZSTD
-			       : strcmp(optarg, "gzip") == 0 ? SQFS_COMP_GZIP : 0;
+			       : strcmp(optarg, "gzip") == 0 ? SQFS_COMP_GZIP
+			       : strcmp(optarg, "xz") == 0 ? SQFS_COMP_XZ : 0;
 			if (o.comp == 0) {
 				fprintf(stderr, "sqfs_from_dir: unknown compressor `%s`\n", optarg);
 				return 2;
 			}
 			break;
-		case 'l': o.level = atoi(optarg); break;
+		case 'l': o.level = atoi(optarg); level_set = true; break;
 		case 'b': o.block_size = (uint32_t) strtoul(optarg, NULL, 0); break;
 		case 'j': o.threads = atoi(optarg); break;
 		case 'F': o.no_fragments = true; break;
 		case 't': o.mkfs_time = (uint32_t) strtoul(optarg, NULL, 0); break;
 		case 'R': reverse = true; break;
 		default:
-			fprintf(stderr, "usage: sqfs_from_dir [-c gzip|zstd] [-l LEVEL] [-b BLOCK] "
+			fprintf(stderr, "usage: sqfs_from_dir [-c gzip|zstd|xz] [-l LEVEL] [-b BLOCK] "
 					"[-j THREADS] [-F] [-t TIME] [-R] SRC_DIR OUT\n");
 			return 2;
 		}
@@ -211,6 +212,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sqfs_from_dir [options] SRC_DIR OUT\n");
 		return 2;
 	}
+	if (level_set && o.level == 0 && o.comp == SQFS_COMP_XZ)
+		o.level = SQFS_LEVEL_XZ_0;
 	src_len = strlen(argv[optind]);
 	while (src_len > 1 && argv[optind][src_len - 1] == '/')
 		argv[optind][--src_len] = '\0';

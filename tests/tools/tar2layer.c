@@ -1,5 +1,5 @@
 /* Test and benchmark driver for layer conversion: a (compressed) tar stream to squashfs.
- * Usage: tar2layer [-c gzip|zstd] [-l LEVEL] [-b BLOCK] [-j THREADS] [-t TIME] IN OUT.sqfs
+ * Usage: tar2layer [-c gzip|zstd|xz] [-l LEVEL] [-b BLOCK] [-j THREADS] [-t TIME] IN OUT.sqfs
  *        tar2layer --store ROOT --chain HEX [--diff-id sha256:HEX] [--dir] [options] IN
  * IN may be `-` for stdin. The first form writes OUT and prints the stream's diff_id; the
  * second stores the layer as ROOT/layers/HEX.sqfs through layer_convert (atomic, checked),
@@ -18,7 +18,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: tar2layer [-c gzip|zstd] [-l LEVEL] [-b BLOCK] [-j THREADS] [-t TIME] IN OUT\n"
+	fprintf(stderr, "usage: tar2layer [-c gzip|zstd|xz] [-l LEVEL] [-b BLOCK] [-j THREADS] [-t TIME] IN OUT\n"
 			"       tar2layer --store ROOT --chain HEX [--diff-id sha256:HEX] [--dir] [options] IN\n");
 	return 2;
 }
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	struct digest d = { { 0 } }, cid = { { 0 } }, want = { { 0 } };
 	struct berr *err = NULL;
 	char buf[DIGEST_STR_SIZE];
-	int i, in_fd, out_fd, dir = 0;
+	int i, in_fd, out_fd, dir = 0, level_set = 0;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -42,10 +42,12 @@ int main(int argc, char **argv)
 		if (v == NULL)
 			return usage();
 		if (strcmp(a, "-c") == 0)
-			opt.comp = strcmp(v, "gzip") == 0 ? SQFS_COMP_GZIP : SQFS_COMP_ZSTD;
-		else if (strcmp(a, "-l") == 0)
+			opt.comp = strcmp(v, "gzip") == 0 ? SQFS_COMP_GZIP
+				   : strcmp(v, "xz") == 0 ? SQFS_COMP_XZ : SQFS_COMP_ZSTD;
+		else if (strcmp(a, "-l") == 0) {
 			opt.level = atoi(v);
-		else if (strcmp(a, "-b") == 0)
+			level_set = 1;
+		} else if (strcmp(a, "-b") == 0)
 			opt.block_size = (uint32_t) strtoul(v, NULL, 0);
 		else if (strcmp(a, "-j") == 0)
 			opt.threads = atoi(v);
@@ -63,6 +65,9 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
+	/* -l 0 is the default, except that xz has a preset 0 of its own. */
+	if (level_set && opt.level == 0 && opt.comp == SQFS_COMP_XZ)
+		opt.level = SQFS_LEVEL_XZ_0;
 	in = argv[i++];
 	if (!store) {
 		if (i >= argc)

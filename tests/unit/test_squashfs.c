@@ -21,6 +21,9 @@
 #if ENABLE_SQUASHFS_ZSTD
 #include <zstd.h>
 #endif
+#if ENABLE_SQUASHFS_XZ
+#include <lzma.h>
+#endif
 
 #include "base/err.h"
 #include "image/squashfs.h"
@@ -145,12 +148,52 @@ static void add_file(struct img *m, const char *path, size_t size, unsigned seed
 	free(buf);
 }
 
-/* Uncompress `n` bytes at `in` of a gzip (1) or zstd (6) image into `out` (room for `cap`);
- * returns the length. */
+/* An xz block as the kernel reads it: one whole .xz stream with a CRC32 check, one LZMA2
+ * filter whose dictionary is `dict` bytes (the kernel allocates that much, the block size but
+ * at least 8 KiB, and refuses streams that ask for more). */
+static void xz_check_stream(const uint8_t *in, size_t n, uint32_t dict)
+{
+	static const uint8_t magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+	const uint8_t *p = in + 12; /* the block header, after the stream header */
+	uint8_t flags, props;
+
+	assert_true(n > 12 + 12 + 8);
+	assert_memory_equal(in, magic, 6);
+	assert_int_equal(in[6], 0);
+	assert_int_equal(in[7], 1); /* check type 1: CRC32 */
+	assert_memory_equal(in + n - 2, "YZ", 2); /* the stream footer's magic */
+	flags = p[1];
+	assert_int_equal(flags & 3, 0); /* one filter */
+	p += 2;
+	for (int f = 0x40; f <= 0x80; f <<= 1) /* compressed and uncompressed sizes, as VLIs */
+		if (flags & f)
+			while (*p++ & 0x80)
+				;
+	assert_int_equal(p[0], 0x21); /* LZMA2 */
+	assert_int_equal(p[1], 1);    /* one properties byte: the dictionary size */
+	props = p[2];
+	assert_true(props < 40);
+	assert_int_equal((2u | (props & 1u)) << (props / 2 + 11), dict);
+}
+
+/* Uncompress `n` bytes at `in` of a gzip (1), xz (4) or zstd (6) image into `out` (room for
+ * `cap`); returns the length. */
 static size_t unpack(uint16_t comp, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 {
 	uLongf len = cap;
 
+#if ENABLE_SQUASHFS_XZ
+	if (comp == 4) {
+		uint64_t limit = 64u << 20;
+		size_t in_pos = 0, out_pos = 0;
+
+		assert_int_equal(lzma_stream_buffer_decode(&limit, 0, NULL, in, &in_pos, n, out,
+							   &out_pos, cap),
+				 LZMA_OK);
+		assert_int_equal(in_pos, n);
+		return out_pos;
+	}
+#endif
 #if ENABLE_SQUASHFS_ZSTD
 	if (comp == 6) {
 		size_t r = ZSTD_decompress(out, cap, in, n);
@@ -304,6 +347,52 @@ static void test_deterministic_zstd(void **state)
 	img_free(b);
 }
 
+/* xz: the same bytes with 1 thread or 3; metadata blocks are xz streams with an 8 KiB
+ * dictionary when blocks are 4 KiB, and no compressor options are stored. Presets 7 to 9
+ * write what 6 (the default) does, as they differ only in a dictionary past one block; 0 is a
+ * preset of its own. */
+static void test_deterministic_xz(void **state)
+{
+	struct sqfs_options o = { .comp = SQFS_COMP_XZ, .threads = 1, .block_size = 4096 };
+	struct img *a, *b, *c, *d;
+	uint8_t meta[8192];
+	struct sb s;
+	uint16_t h;
+
+	(void) state;
+	if (!ENABLE_SQUASHFS_XZ)
+		skip();
+	a = img_new(&o);
+	build_sample(a);
+	o.threads = 3;
+	b = img_new(&o);
+	build_sample(b);
+	sb_parse(a->data, &s);
+	assert_int_equal(s.comp, 4);
+	assert_int_equal(s.flags & 0x0400, 0); /* no compressor options */
+	assert_int_equal(a->size, b->size);
+	assert_memory_equal(a->data, b->data, a->size);
+	h = (uint16_t) le(a->data + s.inode_table, 2);
+	assert_int_equal(h & 0x8000, 0);
+	xz_check_stream(a->data + s.inode_table + 2, h & 0x7fff, 8192);
+	assert_true(meta_read(a, s.inode_table, meta) > 0);
+	o.level = 9;
+	c = img_new(&o);
+	build_sample(c);
+	assert_int_equal(c->size, a->size);
+	assert_memory_equal(c->data, a->data, a->size);
+	o.level = SQFS_LEVEL_XZ_0;
+	d = img_new(&o);
+	build_sample(d);
+	assert_true(d->size != a->size || memcmp(d->data, a->data, a->size) != 0);
+	sb_parse(d->data, &s);
+	assert_true(meta_read(d, s.inode_table, meta) > 0);
+	img_free(a);
+	img_free(b);
+	img_free(c);
+	img_free(d);
+}
+
 static void expect_fail(int r, struct berr **err, const char *part)
 {
 	assert_int_equal(r, -1);
@@ -397,7 +486,16 @@ static void test_options(void **state)
 	expect_fail(sqfs_writer_new(&w, -1, &o, &err), &err, "block size");
 	o = (struct sqfs_options){ .comp = SQFS_COMP_GZIP, .level = 10 };
 	expect_fail(sqfs_writer_new(&w, -1, &o, &err), &err, "level");
-	o = (struct sqfs_options){ .comp = SQFS_COMP_XZ };
+	o = (struct sqfs_options){ .comp = SQFS_COMP_ZSTD, .level = 23 };
+	expect_fail(sqfs_writer_new(&w, -1, &o, &err), &err,
+		    ENABLE_SQUASHFS_ZSTD ? "level 23 out of range 1..22" : "CONFIG_SQUASHFS_ZSTD");
+	o = (struct sqfs_options){ .comp = SQFS_COMP_XZ, .level = 10 };
+	expect_fail(sqfs_writer_new(&w, -1, &o, &err), &err,
+		    ENABLE_SQUASHFS_XZ ? "level 10 out of range 0..9" : "CONFIG_SQUASHFS_XZ");
+	o = (struct sqfs_options){ .comp = SQFS_COMP_XZ, .level = -2 };
+	expect_fail(sqfs_writer_new(&w, -1, &o, &err), &err,
+		    ENABLE_SQUASHFS_XZ ? "level -2 out of range" : "CONFIG_SQUASHFS_XZ");
+	o = (struct sqfs_options){ .comp = 2 }; /* lzma: no kernel reads it any more */
 	expect_fail(sqfs_writer_new(&w, -1, &o, &err), &err, "not supported");
 	assert_null(w);
 }
@@ -652,13 +750,13 @@ static void test_duplicates(void **state)
 }
 
 /* Blocks that are compressed already (a flat byte histogram, no repeats) are stored raw
- * without the slow compression, for gzip and zstd alike; text is compressed, and so is a block
- * that only looks random byte by byte but repeats within deflate's window. Every block reads
- * back as it was written, and 1 thread or 2 give the same bytes. */
+ * without the slow compression, for gzip, zstd and xz alike; text is compressed, and so is a
+ * block that only looks random byte by byte but repeats within deflate's window. Every block
+ * reads back as it was written, and 1 thread or 2 give the same bytes. */
 static void test_incompressible_stored_raw(void **state)
 {
 	enum { B = 131072, N = 2 * B };
-	enum sqfs_comp comps[] = { SQFS_COMP_GZIP, SQFS_COMP_ZSTD };
+	enum sqfs_comp comps[] = { SQFS_COMP_GZIP, SQFS_COMP_ZSTD, SQFS_COMP_XZ };
 	uint8_t *rnd = malloc(N), *txt = malloc(N), *rep = malloc(N), *blk = malloc(B);
 	const uint8_t *src[3];
 	uint32_t x = 99;
@@ -679,12 +777,13 @@ static void test_incompressible_stored_raw(void **state)
 	src[1] = rnd;
 	src[2] = txt;
 	for (size_t c = 0; c < sizeof(comps) / sizeof(comps[0]); c++) {
-		struct sqfs_options o = { .comp = comps[c], .level = comps[c] == SQFS_COMP_GZIP ? 9 : 15,
-					  .block_size = B, .threads = 1 };
+		struct sqfs_options o = { .comp = comps[c], .block_size = B, .threads = 1,
+					  .level = comps[c] == SQFS_COMP_ZSTD ? 15 : 9 };
 		struct reg_inode r[3];
 		struct img *m[2];
 
-		if (comps[c] == SQFS_COMP_ZSTD && !ENABLE_SQUASHFS_ZSTD)
+		if ((comps[c] == SQFS_COMP_ZSTD && !ENABLE_SQUASHFS_ZSTD) ||
+		    (comps[c] == SQFS_COMP_XZ && !ENABLE_SQUASHFS_XZ))
 			continue;
 		for (int t = 0; t < 2; t++) {
 			m[t] = img_new(&o);
@@ -712,6 +811,8 @@ static void test_incompressible_stored_raw(void **state)
 					memcpy(blk, m[0]->data + at, B);
 				} else {
 					assert_true(size < B / 2);
+					if (o.comp == SQFS_COMP_XZ)
+						xz_check_stream(m[0]->data + at, size, B);
 					assert_int_equal(unpack((uint16_t) o.comp, m[0]->data + at,
 								size, blk, B),
 							 B);
@@ -736,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_flags_xattrs_and_no_fragments),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_deterministic_zstd),
+		cmocka_unit_test(test_deterministic_xz),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_bad_attrs),
 		cmocka_unit_test(test_options),
