@@ -90,12 +90,12 @@ const struct cfg_key cfg_keys[] = {
 
 	{ "store", "layer-format", CFG_ENUM, "auto", "auto|squashfs|dir", NULL, S(layer_format),
 	  "squashfs files, or dirs (kernels without squashfs)." },
-	{ "store", "compression", CFG_ENUM, "zstd", "zstd|gzip", NULL, S(compression),
-	  "squashfs compressor; gzip for kernels before 4.14." },
+	{ "store", "compression", CFG_ENUM, "zstd", "zstd|gzip|xz", NULL, S(compression),
+	  "squashfs compressor; gzip for kernels before 4.14; xz: smaller, converts slower." },
 	{ "store", "compression-level", CFG_STRING, "default", NULL, check_compression_level,
 	  S(compression_level),
-	  "default: zstd 6, gzip 9; 1-22 for zstd, 1-9 for gzip; lower converts faster, "
-	  "files bigger." },
+	  "default: zstd 6, gzip 9, xz 6; 1-22 for zstd, 1-9 for gzip, 0-9 for xz (7-9 write "
+	  "what 6 does); lower converts faster, files bigger." },
 	{ "store", "convert-threads", CFG_STRING, "1", NULL, check_convert_threads,
 	  S(convert_threads),
 	  "Threads compressing a layer's blocks: 1-64, or auto (one per CPU); each one more "
@@ -314,8 +314,8 @@ static bool word_or_number(const char *v, const char *word, long lo, long hi)
 
 static const char *check_compression_level(const char *v)
 {
-	return word_or_number(v, "default", 1, 22) ? NULL :
-	       "must be `default` or a number from 1 to 22 (gzip stops at 9)";
+	return word_or_number(v, "default", 0, 22) ? NULL :
+	       "must be `default` or a number: 1-22 for zstd, 1-9 for gzip, 0-9 for xz";
 }
 
 static const char *check_convert_threads(const char *v)

@@ -53,8 +53,8 @@ struct cfg_init {
 
 struct cfg_store {
 	char *layer_format;     /* "auto", "squashfs" or "dir" */
-	char *compression;      /* "zstd" or "gzip" */
-	char *compression_level; /* "default", or 1-9 (gzip), 1-22 (zstd) */
+	char *compression;      /* "zstd", "gzip" or "xz" */
+	char *compression_level; /* "default", or 1-9 (gzip), 1-22 (zstd), 0-9 (xz) */
 	char *convert_threads;  /* "auto", or 1-64 */
 	uint64_t block_size;    /* bytes */
 	bool keep_layer_blobs;

@@ -82,7 +82,8 @@ static int print_json(const struct kcheck_list *l)
 
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct kcheck_opts opts = { .data_root = paths_root(), .probe = true };
+	struct kcheck_opts opts = { .data_root = paths_root(), .probe = true,
+				    .compression = ctx->cfg.store.compression };
 	struct kcheck_list list = { 0 };
 	enum out_format fmt = OUT_TABLE;
 	struct berr *err = NULL;

@@ -58,12 +58,35 @@ int cli_store_options(const struct berth_config *cfg, enum layer_format *format,
 		else
 			return berr_usage(err, "[store] compression = zstd, but this berth is built "
 					  "without CONFIG_SQUASHFS_ZSTD; use gzip");
+	} else if (s->compression && strcmp(s->compression, "xz") == 0) {
+		if (ENABLE_SQUASHFS_XZ)
+			opt->comp = SQFS_COMP_XZ;
+		else
+			return berr_usage(err, "[store] compression = xz, but this berth is built "
+					  "without CONFIG_SQUASHFS_XZ; use gzip%s",
+					  ENABLE_SQUASHFS_ZSTD ? " or zstd" : "");
 	}
 	if (s->compression_level && strcmp(s->compression_level, "default") != 0) {
+		/* The config check let through 0-22; the range depends on the compressor. */
+		static const struct {
+			enum sqfs_comp comp;
+			const char *name;
+			int min, max;
+		} ranges[] = {
+			{ SQFS_COMP_GZIP, "gzip", 1, 9 },
+			{ SQFS_COMP_ZSTD, "zstd", 1, 22 },
+			{ SQFS_COMP_XZ, "xz", 0, 9 },
+		};
+
 		opt->level = atoi(s->compression_level);
-		if (opt->comp == SQFS_COMP_GZIP && opt->level > 9)
-			return berr_usage(err, "[store] compression-level = %d, but gzip's levels go "
-					  "from 1 to 9", opt->level);
+		for (size_t i = 0; i < ARRAY_SIZE(ranges); i++)
+			if (ranges[i].comp == opt->comp &&
+			    (opt->level < ranges[i].min || opt->level > ranges[i].max))
+				return berr_usage(err, "[store] compression-level = %d, but %s's levels "
+						  "go from %d to %d", opt->level, ranges[i].name,
+						  ranges[i].min, ranges[i].max);
+		if (opt->comp == SQFS_COMP_XZ && opt->level == 0)
+			opt->level = SQFS_LEVEL_XZ_0;
 	}
 	/* auto: 0, one per CPU; the default is 1, as a pull runs beside the board's apps */
 	opt->threads = 1;

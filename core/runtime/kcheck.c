@@ -348,6 +348,7 @@ static const struct {
 	{ "CONFIG_SQUASHFS_XATTR", K_SQFS, "xattrs in layers" },
 	{ "CONFIG_SQUASHFS_ZLIB", K_OPT, "gzip layers" },
 	{ "CONFIG_SQUASHFS_ZSTD", K_OPT, "zstd layers" },
+	{ "CONFIG_SQUASHFS_XZ", K_OPT, "xz layers" },
 	{ "CONFIG_BLK_DEV_LOOP", K_SQFS, "loop devices" },
 	{ "CONFIG_SECCOMP", K_SECCOMP, "seccomp" },
 	{ "CONFIG_SECCOMP_FILTER", K_SECCOMP, "seccomp filters" },
@@ -604,12 +605,16 @@ static void check_squashfs(struct probe *p)
 		if (kcheck_kconfig_get(p->kconfig, comps[i].opt) != 'n')
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? " " : "",
 				 comps[i].name);
-	/* berth writes zstd layers when built with it: a kernel without zstd cannot mount them. */
-	if (ENABLE_SQUASHFS_ZSTD && kcheck_kconfig_get(p->kconfig, "CONFIG_SQUASHFS_ZSTD") == 'n')
-		kcheck_add(p->l, "fs.squashfs", false, KCHECK_WARN, "no zstd (has %s): CONFIG_SQUASHFS_ZSTD",
-			   list[0] ? list : "none");
-	else
-		kcheck_add(p->l, "fs.squashfs", req, KCHECK_OK, "supported (%s)", list[0] ? list : "no compressor");
+	/* berth writes layers with [store] compression: a kernel without it cannot mount them. */
+	for (size_t i = 0; i < ARRAY_SIZE(comps); i++) {
+		if (p->opts->compression == NULL || strcmp(p->opts->compression, comps[i].name) != 0 ||
+		    kcheck_kconfig_get(p->kconfig, comps[i].opt) != 'n')
+			continue;
+		kcheck_add(p->l, "fs.squashfs", false, KCHECK_WARN, "no %s (has %s): %s", comps[i].name,
+			   list[0] ? list : "none", comps[i].opt);
+		return;
+	}
+	kcheck_add(p->l, "fs.squashfs", req, KCHECK_OK, "supported (%s)", list[0] ? list : "no compressor");
 }
 
 static void check_loop(struct probe *p)

@@ -40,6 +40,7 @@ bool kcheck_list_ok(const struct kcheck_list *l);
 struct kcheck_opts {
 	const char *data_root;  /* where images and containers live (paths_root()) */
 	bool probe;             /* fork children that really unshare, install filters, make links */
+	const char *compression; /* [store] compression: the kernel must read it; NULL: not checked */
 };
 
 /* Run fn(arg) in a forked child (with a 5 s alarm, so nothing hangs) and reap it. fn returns 0

@@ -698,6 +698,12 @@ static void test_bad_values(void **state)
 		 "a1234567890123456789012345678901234567890123456789012345678901234\n",
 		 "t.conf:2: bad value", "must be 1 to 64 characters");
 	load_err("[init]\ndata-device =\n", "t.conf:2: bad value '' for 'data-device' in [init]: must not be empty");
+	load_err("[store]\ncompression = lzma\n",
+		 "t.conf:2: bad value 'lzma' for 'compression' in [store]: must be one of: zstd|gzip|xz");
+	load_err("[store]\ncompression-level = 23\n",
+		 "t.conf:2: bad value '23' for 'compression-level' in [store]",
+		 "1-22 for zstd, 1-9 for gzip, 0-9 for xz");
+	load_err("[store]\ncompression-level = -1\n", "t.conf:2: bad value '-1' for 'compression-level'");
 	load_err("[init]\ndata-fstype = \"\"\n", "t.conf:2: bad value '' for 'data-fstype'", "must not be empty");
 }
 
