@@ -28,6 +28,22 @@ require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 }
 
+# Skip unless the kernel can mount xz squashfs (its config says so, when it is readable), and
+# berth is built with xz.
+require_squashfs_xz() {
+	local conf
+	"$BERTH" version | grep -q '+squashfs-xz' || skip "berth is built without CONFIG_SQUASHFS_XZ"
+	if [ -r /proc/config.gz ]; then
+		conf=$(zcat /proc/config.gz)
+	elif [ -r "/boot/config-$(uname -r)" ]; then
+		conf=$(cat "/boot/config-$(uname -r)")
+	else
+		return 0
+	fi
+	grep -q '^CONFIG_SQUASHFS_XZ=y' <<<"$conf" ||
+		skip "the kernel has no squashfs xz support (CONFIG_SQUASHFS_XZ)"
+}
+
 # Every output line fits an 80-column serial console.
 assert_80_columns() {
 	local long

@@ -282,6 +282,30 @@ assert all(i["ID"].startswith("sha256:") and i["Size"] > 0 and i["Tag"] == "1.0"
 	[[ "$output" == *"layer-format"* ]]
 }
 
+@test "[store] compression = xz: layers are xz squashfs that mount; a level past 9 is refused naming the key" {
+	require_squashfs_xz
+	command -v unsquashfs >/dev/null || skip "unsquashfs is not installed (scripts/deps.sh)"
+	printf '[store]\ncompression = xz\ncompression-level = 10\n' >"$BERTH_CONFIG"
+	run "$BERTH" load -i "$REF/multi-docker.tar"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"[store] compression-level = 10, but xz's levels go from 0 to 9"* ]]
+	[ -z "$(ls -A "$BERTH_ROOT/layers" 2>/dev/null)" ]
+	printf '[store]\ncompression = xz\ncompression-level = 0\n' >"$BERTH_CONFIG"
+	berth_load -q -i "$REF/multi-docker.tar"
+	[ "$(ls "$BERTH_ROOT"/layers/*.sqfs | wc -l)" -eq 2 ]
+	for f in "$BERTH_ROOT"/layers/*.sqfs; do
+		# Superblock: compression id at 20 (4 = xz).
+		[ "$(od -An -tu2 -j20 -N2 "$f" | tr -d ' ')" = 4 ]
+		unsquashfs -s "$f" | grep -q '^Compression xz$'
+	done
+	"$BERTH" image mount multi:1.0 "$TMP/mnt"
+	diff -r --no-dereference "$TMP/mnt" "$REF/multi.unpacked"
+	diff <(tree_listing "$TMP/mnt") <(tree_listing "$REF/multi.unpacked")
+	"$BERTH" image umount "$TMP/mnt"
+	run "$BERTH" store verify
+	[ "$status" -eq 0 ]
+}
+
 @test "[store] convert-threads: one thread (the default) or one per CPU give the same layer bytes" {
 	berth_load -q -i "$REF/multi-docker.tar"
 	mkdir "$TMP/one"
