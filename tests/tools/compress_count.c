@@ -1,16 +1,18 @@
 /* Benchmark helper, preloaded into a converter (LD_PRELOAD): counts the bytes each compressor
  * call is fed and the thread CPU time spent inside it, and prints one line at exit, so
  * scripts/bench-convert.sh -s can tell compressor work from the rest for berth and its peers
- * alike. Wraps ZSTD_compressCCtx and deflate, the calls berth, tar2sqfs and mksquashfs make.
+ * alike. Wraps ZSTD_compressCCtx, deflate and lzma_stream_buffer_encode, the calls berth,
+ * tar2sqfs and mksquashfs make.
  * Build: cc -O2 -shared -fPIC -o compress_count.so compress_count.c -ldl */
 #include <dlfcn.h>
+#include <lzma.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 #include <zlib.h>
 #include <zstd.h>
 
-static atomic_ullong z_calls, z_in, z_ns, d_calls, d_in, d_ns;
+static atomic_ullong z_calls, z_in, z_ns, d_calls, d_in, d_ns, x_calls, x_in, x_ns;
 
 static unsigned long long now_ns(void)
 {
@@ -51,11 +53,31 @@ int deflate(z_streamp s, int flush)
 	return r;
 }
 
+lzma_ret lzma_stream_buffer_encode(lzma_filter *filters, lzma_check check,
+				   const lzma_allocator *allocator, const uint8_t *in, size_t in_size,
+				   uint8_t *out, size_t *out_pos, size_t out_size)
+{
+	static lzma_ret (*real)(lzma_filter *, lzma_check, const lzma_allocator *, const uint8_t *,
+				size_t, uint8_t *, size_t *, size_t);
+	unsigned long long t = now_ns();
+	lzma_ret r;
+
+	if (real == NULL)
+		*(void **) &real = dlsym(RTLD_NEXT, "lzma_stream_buffer_encode");
+	r = real(filters, check, allocator, in, in_size, out, out_pos, out_size);
+	x_ns += now_ns() - t;
+	x_calls++;
+	x_in += in_size;
+	return r;
+}
+
 __attribute__((destructor)) static void report(void)
 {
-	if (z_calls + d_calls == 0)
+	if (z_calls + d_calls + x_calls == 0)
 		return;
-	fprintf(stderr, "compress-count: zstd %llu calls %.1f MiB %.2f s, deflate %llu calls %.1f MiB %.2f s\n",
+	fprintf(stderr, "compress-count: zstd %llu calls %.1f MiB %.2f s, deflate %llu calls %.1f MiB %.2f s, "
+		"xz %llu calls %.1f MiB %.2f s\n",
 		(unsigned long long) z_calls, z_in / 1048576.0, z_ns / 1e9,
-		(unsigned long long) d_calls, d_in / 1048576.0, d_ns / 1e9);
+		(unsigned long long) d_calls, d_in / 1048576.0, d_ns / 1e9,
+		(unsigned long long) x_calls, x_in / 1048576.0, x_ns / 1e9);
 }
