@@ -11,10 +11,10 @@ rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 cp -r "$inc/linux" "$inc/asm-generic" "$inc/mtd" "$out.tmp/" 2>/dev/null || cp -r "$inc/linux" "$inc/asm-generic" "$out.tmp/"
 cp -r "$multi/asm" "$out.tmp/asm"
-cp -r "$inc/mbedtls" "$out.tmp/"
+cp -r "$inc/mbedtls" "$inc/lzma" "$out.tmp/"
 [ -d "$inc/psa" ] && cp -r "$inc/psa" "$out.tmp/"
 for h in ini.h archive.h archive_entry.h jansson.h jansson_config.h seccomp.h seccomp-syscalls.h \
-	yaml.h zlib.h zconf.h zstd.h; do
+	yaml.h zlib.h zconf.h zstd.h lzma.h; do
 	if [ -f "$inc/$h" ]; then
 		cp "$inc/$h" "$out.tmp/"
 	elif [ -f "$multi/$h" ]; then
