@@ -194,8 +194,8 @@ static int compress_at(struct sqfs_cctx *c, int level, const void *in, size_t le
 #endif
 #if ENABLE_SQUASHFS_XZ
 	if (c->comp == SQFS_COMP_XZ) {
-		/* A whole .xz stream per block, with a CRC32 check: the kernel's decoder takes
-		 * CRC32 or none, and CRC32 is what squashfs readers expect. */
+		/* A whole .xz stream per block, with a CRC32 check: of the check types, CRC32 and
+		 * none are the ones every kernel's xz decoder supports. */
 		size_t pos = 0;
 		lzma_ret r = lzma_stream_buffer_encode(c->xz_filters, LZMA_CHECK_CRC32, NULL, in,
 						       len, out, &pos, cap);
