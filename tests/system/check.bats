@@ -106,6 +106,33 @@ EOF
 	printf '%s\n' "$output" | grep -Eq '^warn +storage\.root +not persistent: images are lost at reboot'
 }
 
+@test "check warns when the kernel cannot read the configured layer compressor" {
+	command -v unshare >/dev/null || skip "unshare is missing"
+	local cfg
+	if [ -e /proc/config.gz ]; then
+		cfg=/proc/config.gz
+	elif [ -e "/boot/config-$(uname -r)" ]; then
+		cfg=/boot/config-$(uname -r)
+	else
+		skip "no kernel config to stand in for (/proc/config.gz or /boot/config-$(uname -r))"
+	fi
+	# The same kernel config without squashfs xz, seen through a bind mount in a mount
+	# namespace of berth's own.
+	{ if [ "$cfg" = /proc/config.gz ]; then zcat "$cfg"; else cat "$cfg"; fi; } |
+		sed 's/^CONFIG_SQUASHFS_XZ=.*/# CONFIG_SQUASHFS_XZ is not set/' >"$T/config"
+	[ "$cfg" = /proc/config.gz ] && gzip "$T/config" && mv "$T/config.gz" "$T/config"
+	printf '[store]\ncompression = xz\n' >"$BERTH_CONFIG"
+	run unshare -m sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' "$T/config" "$cfg" "$BERTH" --root "$T/root" check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | grep -Eq '^warn +fs\.squashfs +no xz \(has [a-z0-9 ]*zstd[a-z0-9 ]*\): CONFIG_SQUASHFS_XZ'
+	# With a compressor that kernel has, no warning.
+	printf '[store]\ncompression = zstd\n' >"$BERTH_CONFIG"
+	run unshare -m sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' "$T/config" "$cfg" "$BERTH" --root "$T/root" check
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | grep -Eq '^ok +fs\.squashfs +supported \('
+}
+
 @test "check warns when the data root has little free space" {
 	command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 is needed for a small real file system"
 	[ -e /dev/loop-control ] || skip "no loop devices"
