@@ -266,12 +266,7 @@ assert all(i["ID"].startswith("sha256:") and i["Size"] > 0 and i["Tag"] == "1.0"
 	[ -z "$(ls "$BERTH_ROOT"/layers/ | grep sqfs)" ]
 	[ "$(find "$BERTH_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 2 ]
 	# Whiteouts, opaque dir and replaced file as overlayfs sees them over directories.
-	"$BERTH" image mount multi:1.0 "$TMP/mnt"
-	diff -r --no-dereference "$TMP/mnt" "$REF/multi.unpacked"
-	diff <(tree_listing "$TMP/mnt") <(tree_listing "$REF/multi.unpacked")
-	"$BERTH" image umount "$TMP/mnt"
-	run "$BERTH" store verify
-	[ "$status" -eq 0 ]
+	multi_mounts_as_unpacked
 	"$BERTH" rmi multi:1.0
 	"$BERTH" image prune -f
 	[ -z "$(ls -A "$BERTH_ROOT/layers")" ]
@@ -298,12 +293,7 @@ assert all(i["ID"].startswith("sha256:") and i["Size"] > 0 and i["Tag"] == "1.0"
 		[ "$(od -An -tu2 -j20 -N2 "$f" | tr -d ' ')" = 4 ]
 		unsquashfs -s "$f" | grep -q '^Compression xz$'
 	done
-	"$BERTH" image mount multi:1.0 "$TMP/mnt"
-	diff -r --no-dereference "$TMP/mnt" "$REF/multi.unpacked"
-	diff <(tree_listing "$TMP/mnt") <(tree_listing "$REF/multi.unpacked")
-	"$BERTH" image umount "$TMP/mnt"
-	run "$BERTH" store verify
-	[ "$status" -eq 0 ]
+	multi_mounts_as_unpacked
 }
 
 @test "[store] convert-threads: one thread (the default) or one per CPU give the same layer bytes" {

@@ -142,6 +142,16 @@ tree_listing() {
 		find . -type f -exec sha256sum {} + | sort -k2)
 }
 
+# multi:1.0 mounted through berth equals what umoci unpacked, and the store verifies clean.
+multi_mounts_as_unpacked() {
+	"$BERTH" image mount multi:1.0 "$TMP/mnt"
+	diff -r --no-dereference "$TMP/mnt" "$REF/multi.unpacked"
+	diff <(tree_listing "$TMP/mnt") <(tree_listing "$REF/multi.unpacked")
+	"$BERTH" image umount "$TMP/mnt"
+	run "$BERTH" store verify
+	[ "$status" -eq 0 ]
+}
+
 # Digest of an image's manifest (what refs.json names), config and layers, from inspect.
 image_digests() {
 	"$BERTH" image inspect "$1" | python3 -c '
