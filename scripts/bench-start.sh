@@ -48,9 +48,15 @@ berth=$O/berth
 [ -z "$static" ] || make -s -C "$top" O="$O/static" STATIC=1 "$O/static/berth" >&2
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-bench.XXXXXX")
-# The data root on disk, the run dir in RAM (/run is a tmpfs), as on a board: /var/lib/berth
-# and /run/berth. The peers keep their state in the same run dir.
+# The data root on disk, the run dir in RAM, as on a board: /var/lib/berth and /run/berth (a
+# board's /run is a tmpfs). Where this machine's /run is not one, the run dir gets a tmpfs of
+# its own. The peers keep their state in the same run dir.
 run=$(mktemp -d /run/berth-bench.XXXXXX)
+run_tmpfs=
+if [ "$(stat -f -c %T "$run")" != tmpfs ]; then
+	mount -t tmpfs -o size=64m,mode=0700 berth-bench "$run"
+	run_tmpfs=1
+fi
 export BERTH_ROOT=$work/root BERTH_RUN_DIR=$run BERTH_CONFIG=/dev/null
 # per-container cgroups under berth's parents, and the peers' (named after the container ids)
 cg_count() {
@@ -67,6 +73,7 @@ cleanup() {
 	# the layer mounts berth keeps for the next start, then whatever else is left
 	"$berth" system prune-mounts >/dev/null 2>&1
 	grep -F -e " $work/" -e " $run/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | xargs -r -n1 umount -l
+	[ -z "$run_tmpfs" ] || umount "$run"
 	local left
 	left=$(grep -cF -e "$work" -e "$run" /proc/self/mountinfo)
 	[ "$left" = 0 ] || echo "bench-start: $left mounts left under $work or $run" >&2
