@@ -47,46 +47,29 @@ int cli_store_options(const struct berth_config *cfg, enum layer_format *format,
 		      struct sqfs_options *opt, struct berr **err)
 {
 	const struct cfg_store *s = &cfg->store;
+	const char *name;
+	int min, max;
 
 	memset(opt, 0, sizeof(*opt));
 	if (layer_format_choose(s->layer_format, format, err) < 0)
 		return -1;
-	opt->comp = SQFS_COMP_GZIP;
-	if (s->compression && strcmp(s->compression, "zstd") == 0) {
-		if (ENABLE_SQUASHFS_ZSTD)
-			opt->comp = SQFS_COMP_ZSTD;
-		else
-			return berr_usage(err, "[store] compression = zstd, but this berth is built "
-					  "without CONFIG_SQUASHFS_ZSTD; use gzip");
-	} else if (s->compression && strcmp(s->compression, "xz") == 0) {
-		if (ENABLE_SQUASHFS_XZ)
-			opt->comp = SQFS_COMP_XZ;
-		else
-			return berr_usage(err, "[store] compression = xz, but this berth is built "
-					  "without CONFIG_SQUASHFS_XZ; use gzip%s",
-					  ENABLE_SQUASHFS_ZSTD ? " or zstd" : "");
-	}
+	opt->comp = s->compression ? sqfs_comp_named(s->compression) : SQFS_COMP_GZIP;
+	if (opt->comp == 0)
+		return berr_usage(err, "[store] compression = %s: use gzip, zstd or xz", s->compression);
+	name = sqfs_comp_levels(opt->comp, &min, &max);
+	if (name == NULL)
+		return berr_usage(err, "[store] compression = %s, but this berth is built without "
+				  "CONFIG_SQUASHFS_%s; use gzip%s", s->compression,
+				  opt->comp == SQFS_COMP_XZ ? "XZ" : "ZSTD",
+				  opt->comp == SQFS_COMP_XZ && ENABLE_SQUASHFS_ZSTD ? " or zstd" : "");
 	if (s->compression_level && strcmp(s->compression_level, "default") != 0) {
 		/* The config check let through 0-22; the range depends on the compressor. */
-		static const struct {
-			enum sqfs_comp comp;
-			const char *name;
-			int min, max;
-		} ranges[] = {
-			{ SQFS_COMP_GZIP, "gzip", 1, 9 },
-			{ SQFS_COMP_ZSTD, "zstd", 1, 22 },
-			{ SQFS_COMP_XZ, "xz", 0, 9 },
-		};
+		int n = atoi(s->compression_level);
 
-		opt->level = atoi(s->compression_level);
-		for (size_t i = 0; i < ARRAY_SIZE(ranges); i++)
-			if (ranges[i].comp == opt->comp &&
-			    (opt->level < ranges[i].min || opt->level > ranges[i].max))
-				return berr_usage(err, "[store] compression-level = %d, but %s's levels "
-						  "go from %d to %d", opt->level, ranges[i].name,
-						  ranges[i].min, ranges[i].max);
-		if (opt->comp == SQFS_COMP_XZ && opt->level == 0)
-			opt->level = SQFS_LEVEL_XZ_0;
+		if (n < min || n > max)
+			return berr_usage(err, "[store] compression-level = %d, but %s's levels go "
+					  "from %d to %d", n, name, min, max);
+		opt->level = sqfs_level_given(opt->comp, n);
 	}
 	/* auto: 0, one per CPU; the default is 1, as a pull runs beside the board's apps */
 	opt->threads = 1;

@@ -22,6 +22,15 @@ enum sqfs_comp {
 /* xz's preset 0 (`xz -0`) as sqfs_options.level, where 0 means the default. */
 #define SQFS_LEVEL_XZ_0 (-1)
 
+/* The compressor called `name` ("gzip", "zstd", "xz"); 0 for none. */
+enum sqfs_comp sqfs_comp_named(const char *name);
+/* The levels `comp` takes, numbered as its own tool does (gzip 1-9, zstd 1-22, xz 0-9), and
+ * its name; NULL when this berth is built without it. */
+const char *sqfs_comp_levels(enum sqfs_comp comp, int *min, int *max);
+/* Level `n` as a user gives it (`-l N`, `compression-level = N`) for sqfs_options.level:
+ * a compressor's own level 0 (xz's preset 0) becomes SQFS_LEVEL_XZ_0. */
+int sqfs_level_given(enum sqfs_comp comp, int n);
+
 struct sqfs_options {
 	enum sqfs_comp comp;  /* 0 means gzip */
 	int level;            /* 0 = default: gzip 9, zstd 6, xz 6; gzip 1-9, zstd 1-22, xz

@@ -41,38 +41,71 @@ struct sqfs_cctx {
 #endif
 };
 
+/* The compressors, their levels as their own tools number them, and their defaults. */
+static const struct {
+	enum sqfs_comp comp;
+	const char *name, *kconfig;
+	bool built;
+	int min, max, dflt;
+} comps[] = {
+	{ SQFS_COMP_GZIP, "gzip", NULL, true, 1, 9, 9 },
+	{ SQFS_COMP_ZSTD, "zstd", "CONFIG_SQUASHFS_ZSTD", ENABLE_SQUASHFS_ZSTD, 1, 22, 6 },
+	/* xz's own default preset; past 6 the presets differ only in a dictionary larger than
+	 * one block, so 7 to 9 write what 6 does. */
+	{ SQFS_COMP_XZ, "xz", "CONFIG_SQUASHFS_XZ", ENABLE_SQUASHFS_XZ, 0, 9, 6 },
+};
+
+static int comp_index(enum sqfs_comp comp)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(comps); i++)
+		if (comps[i].comp == comp)
+			return (int) i;
+	return -1;
+}
+
+enum sqfs_comp sqfs_comp_named(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(comps); i++)
+		if (strcmp(comps[i].name, name) == 0)
+			return comps[i].comp;
+	return 0;
+}
+
+const char *sqfs_comp_levels(enum sqfs_comp comp, int *min, int *max)
+{
+	int i = comp_index(comp);
+
+	if (i < 0 || !comps[i].built)
+		return NULL;
+	*min = comps[i].min;
+	*max = comps[i].max;
+	return comps[i].name;
+}
+
+int sqfs_level_given(enum sqfs_comp comp, int n)
+{
+	int i = comp_index(comp);
+
+	return n == 0 && i >= 0 && comps[i].min == 0 ? SQFS_LEVEL_XZ_0 : n;
+}
+
 int sqfs_level_check(enum sqfs_comp comp, int *level, struct berr **err)
 {
-	int min = 1, max = 9;
+	int i = comp_index(comp);
 
-	if (comp == SQFS_COMP_ZSTD) {
-		if (!ENABLE_SQUASHFS_ZSTD)
-			return berr_usage(err, "squashfs: zstd support is not built in "
-					  "(CONFIG_SQUASHFS_ZSTD): use gzip");
-		max = 22;
-		if (*level == 0)
-			*level = 6;
-	} else if (comp == SQFS_COMP_GZIP) {
-		if (*level == 0)
-			*level = 9;
-	} else if (comp == SQFS_COMP_XZ) {
-		if (!ENABLE_SQUASHFS_XZ)
-			return berr_usage(err, "squashfs: xz support is not built in "
-					  "(CONFIG_SQUASHFS_XZ): use gzip");
-		/* xz's own default preset; past 6 the presets differ only in a dictionary
-		 * larger than one block, so 7 to 9 write what 6 does. */
-		min = 0;
-		if (*level == 0)
-			*level = 6;
-		else if (*level == SQFS_LEVEL_XZ_0)
-			*level = 0;
-	} else {
+	if (i < 0)
 		return berr_usage(err, "squashfs: compressor %d is not supported: use gzip, zstd "
 				  "or xz", (int) comp);
-	}
-	if (*level < min || *level > max)
+	if (!comps[i].built)
+		return berr_usage(err, "squashfs: %s support is not built in (%s): use gzip",
+				  comps[i].name, comps[i].kconfig);
+	if (*level == 0)
+		*level = comps[i].dflt;
+	else if (*level == SQFS_LEVEL_XZ_0 && comps[i].min == 0)
+		*level = 0;
+	if (*level < comps[i].min || *level > comps[i].max)
 		return berr_usage(err, "squashfs: compression level %d out of range %d..%d", *level,
-				  min, max);
+				  comps[i].min, comps[i].max);
 	return 0;
 }
 

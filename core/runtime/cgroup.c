@@ -260,10 +260,10 @@ int cg_create(const struct cg_system *sys, const char *id, const struct cg_limit
 	if (!paths_component_ok(id) || str_copy(h->id, sizeof(h->id), id) < 0)
 		return berr_usage(err, "cgroup name `%s` must be one path component shorter than %d bytes",
 				  id, CG_NAME_MAX);
+	if (sys->ops == NULL) /* nothing to enforce and nowhere to group: an inactive handle */
+		return cg_check(sys, l, err);
 	if (cg_limits_check(l, err) < 0)
 		return -1;
-	if (sys->ops == NULL)
-		return cg_check(sys, l, err); /* nothing to enforce and nowhere to group: an inactive handle */
 	if (sys->ops->check(sys, l, err) < 0 || sys->ops->create(sys, l, h, err) < 0)
 		return berr_wrap(err, "cgroup `%s/%s`", sys->parent, id);
 	h->active = true;

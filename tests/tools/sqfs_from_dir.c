@@ -188,9 +188,7 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "c:l:b:j:Ft:R")) != -1) {
 		switch (c) {
 		case 'c':
-			o.comp = strcmp(optarg, "zstd") == 0 ? SQFS_COMP_ZSTD
-			       : strcmp(optarg, "gzip") == 0 ? SQFS_COMP_GZIP
-			       : strcmp(optarg, "xz") == 0 ? SQFS_COMP_XZ : 0;
+			o.comp = sqfs_comp_named(optarg);
 			if (o.comp == 0) {
 				fprintf(stderr, "sqfs_from_dir: unknown compressor `%s`\n", optarg);
 				return 2;
@@ -212,8 +210,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sqfs_from_dir [options] SRC_DIR OUT\n");
 		return 2;
 	}
-	if (level_set && o.level == 0 && o.comp == SQFS_COMP_XZ)
-		o.level = SQFS_LEVEL_XZ_0;
+	if (level_set)
+		o.level = sqfs_level_given(o.comp, o.level);
 	src_len = strlen(argv[optind]);
 	while (src_len > 1 && argv[optind][src_len - 1] == '/')
 		argv[optind][--src_len] = '\0';

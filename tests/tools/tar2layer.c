@@ -41,10 +41,10 @@ int main(int argc, char **argv)
 		}
 		if (v == NULL)
 			return usage();
-		if (strcmp(a, "-c") == 0)
-			opt.comp = strcmp(v, "gzip") == 0 ? SQFS_COMP_GZIP
-				   : strcmp(v, "xz") == 0 ? SQFS_COMP_XZ : SQFS_COMP_ZSTD;
-		else if (strcmp(a, "-l") == 0) {
+		if (strcmp(a, "-c") == 0) {
+			if ((opt.comp = sqfs_comp_named(v)) == 0)
+				return usage();
+		} else if (strcmp(a, "-l") == 0) {
 			opt.level = atoi(v);
 			level_set = 1;
 		} else if (strcmp(a, "-b") == 0)
@@ -66,8 +66,8 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return usage();
 	/* -l 0 is the default, except that xz has a preset 0 of its own. */
-	if (level_set && opt.level == 0 && opt.comp == SQFS_COMP_XZ)
-		opt.level = SQFS_LEVEL_XZ_0;
+	if (level_set)
+		opt.level = sqfs_level_given(opt.comp, opt.level);
 	in = argv[i++];
 	if (!store) {
 		if (i >= argc)
