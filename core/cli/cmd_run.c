@@ -727,7 +727,7 @@ struct run_ctx {
 	uint64_t caps;
 	bool host_net;
 	int pty_master;       /* -t: the container's pty master once it runs */
-	struct cg_system sys; /* the cgroup layout, once create found it (have_sys) */
+	struct cg_system sys; /* the cgroup layout create found, and checked the limits against */
 	bool have_sys;
 };
 
@@ -1038,7 +1038,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	 * after it has joined. On v2 the cgroup comes first, as the child is born in it (clone3). */
 	late_cg = L->sys.version == CG_V1;
 	if (late_cg) {
-		if (cg_check(&L->sys, &o->limits, err) < 0) {
+		/* Checked by create already in a `run`; cg_create checks again after the clone. */
+		if (!r->have_sys && cg_check(&L->sys, &o->limits, err) < 0) {
 			(*err)->status = EXIT_BERTH;
 			goto fail;
 		}
