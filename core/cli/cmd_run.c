@@ -335,7 +335,55 @@ static int check_etc_opts(const struct run_opts *o, struct berr **err)
 struct etc_files {
 	char dir[PATH_MAX];       /* <run-dir>/containers/<id> */
 	char hosts[PATH_MAX], resolv[PATH_MAX], hostname[PATH_MAX];
+	char init[PATH_MAX];      /* <run-dir>/containers/<id>/init: see make_init_layer */
 };
+
+/* The mount points of /etc/hosts, resolv.conf and hostname, in a lower layer of their own
+ * above the image's, in the run dir. The files bound over them then need nothing made in the
+ * container's writable layer: no copy-up of /etc and no three files on flash at each start,
+ * to be written, then removed again by `--rm`. An /etc that the image makes something other
+ * than a directory (a symlink) keeps being followed inside the root, as before: no layer
+ * then. The layer's /etc takes the image's mode, owner and times, so the container sees the
+ * image's. Returns 1 with the layer made, 0 without one. */
+static int make_init_layer(const struct etc_files *ef, const char *const *hexes, size_t n,
+			   struct berr **err)
+{
+	static const char *const names[] = { "hosts", "resolv.conf", "hostname" };
+	char etc[PATH_MAX], f[PATH_MAX + 16];
+	struct stat st;
+	struct timespec times[2];
+	int found = layers_lookup(hexes, n, "etc", &st, err);
+
+	if (found < 0)
+		return -1;
+	if (found > 0 && !S_ISDIR(st.st_mode))
+		return 0;
+	if (found == 0) {
+		memset(&st, 0, sizeof(st));
+		st.st_mode = S_IFDIR | 0755;
+	}
+	if (snprintf(etc, sizeof(etc), "%s/etc", ef->init) >= (int) sizeof(etc))
+		return berr_make(err, ENAMETOOLONG, "init layer `%s`", ef->init);
+	if (fs_mkdir_p(etc, 0755, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		int fd;
+		snprintf(f, sizeof(f), "%s/%s", etc, names[i]);
+		fd = open(f, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return berr_make(err, errno, "create `%s`", f);
+		close(fd);
+	}
+	if (chmod(etc, st.st_mode & 07777) < 0 || lchown(etc, st.st_uid, st.st_gid) < 0)
+		return berr_make(err, errno, "set the mode and owner of `%s`", etc);
+	if (found) {
+		times[0] = st.st_atim;
+		times[1] = st.st_mtim;
+		if (utimensat(AT_FDCWD, etc, times, AT_SYMLINK_NOFOLLOW) < 0)
+			return berr_make(err, errno, "set the times of `%s`", etc);
+	}
+	return 1;
+}
 
 static int write_etc_files(const struct etc_files *ef, const char *hostname, bool host_net,
 			   const struct run_opts *o, struct berr **err)
@@ -983,7 +1031,7 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 	const char **hexes = NULL;
 	bool late_cg, devices_limited;
-	int ret = -1, devnull = -1, port_fds[PROXY_PORTS_MAX];
+	int ret = -1, devnull = -1, init, port_fds[PROXY_PORTS_MAX];
 
 	*status = EXIT_BERTH;
 	for (size_t i = 0; i < PROXY_PORTS_MAX; i++)
@@ -999,7 +1047,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	    paths_container_run(ef.dir, sizeof(ef.dir), rc->id, NULL) < 0 ||
 	    paths_container_run(ef.hosts, sizeof(ef.hosts), rc->id, "hosts") < 0 ||
 	    paths_container_run(ef.resolv, sizeof(ef.resolv), rc->id, "resolv.conf") < 0 ||
-	    paths_container_run(ef.hostname, sizeof(ef.hostname), rc->id, "hostname") < 0) {
+	    paths_container_run(ef.hostname, sizeof(ef.hostname), rc->id, "hostname") < 0 ||
+	    paths_container_run(ef.init, sizeof(ef.init), rc->id, "init") < 0) {
 		berr_make(err, errno, "container paths");
 		goto fail;
 	}
@@ -1017,7 +1066,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	hexes = xcalloc(r->img.n_layers, sizeof(*hexes));
 	for (size_t i = 0; i < r->img.n_layers; i++)
 		hexes[i] = r->img.chain_ids[i].hex;
-	if (overlay_options(hexes, r->img.n_layers, upper, work, opts, sizeof(opts), err) < 0)
+	if ((init = make_init_layer(&ef, hexes, r->img.n_layers, err)) < 0 ||
+	    overlay_options(hexes, r->img.n_layers, init ? ef.init : NULL, upper, work, opts, sizeof(opts), err) < 0)
 		goto fail;
 	/* A --rm container's writable layer is thrown away when it exits: overlayfs need not
 	 * sync it. Without `volatile`, the overlay's unmount as the container ends syncs the
@@ -1208,7 +1258,8 @@ int run_finish(struct run_live *L, int ws)
 	}
 	L->cg_made = false;
 	if (L->rm) {
-		if (rec_remove(L->id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e) < 0) {
+		if ((L->cfg ? rec_remove_exited(L->cfg, REC_RM_VOLUMES, &e)
+			    : rec_remove(L->id, REC_RM_FORCE | REC_RM_VOLUMES, NULL, &e)) < 0) {
 			log_warn("%s", e->msg);
 			berr_free(e);
 			e = NULL;
@@ -1271,6 +1322,8 @@ static int start(struct run_ctx *r)
 	}
 	if (blocked)
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	/* The record is the one this process made or loaded: no need to read it back. */
+	L.cfg = &r->rc;
 	return run_finish(&L, ws);
 }
 

@@ -20,6 +20,7 @@ struct run_live {
 	pid_t proxy;            /* the relay of published ports; 0: none */
 	char id[REC_ID_LEN + 1];
 	bool rm;                /* --rm: the record goes with the container */
+	const struct rec_config *cfg; /* the record as the caller holds it (NULL: read back) */
 	bool cg_made;
 	struct cg_system sys;
 	struct cg_handle cgh;

@@ -180,6 +180,28 @@ done:
 	return ret;
 }
 
+int layers_lookup(const char *const *hexes, size_t n, const char *name, struct stat *st, struct berr **err)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+
+	for (size_t i = n; i-- > 0;) {
+		if (layer_mount(hexes[i], dir, sizeof(dir), err) < 0)
+			return -1;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int) sizeof(path))
+			return berr_make(err, ENAMETOOLONG, "`%s` in layer `%.12s`", name, hexes[i]);
+		if (lstat(path, st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return berr_make(err, errno, "look at `%s` in layer `%.12s`", name, hexes[i]);
+		}
+		/* A whiteout: what lower layers have there is deleted. */
+		if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
+			return 0;
+		return 1;
+	}
+	return 0;
+}
+
 struct usage_scan {
 	const char *layers_dir;  /* <run>/layers */
 	size_t dir_len;
@@ -300,8 +322,8 @@ int layer_release_unused(struct berr **err)
 	return released;
 }
 
-int overlay_options(const char *const *hexes, size_t n, const char *upper, const char *work,
-		    char *opts, size_t size, struct berr **err)
+int overlay_options(const char *const *hexes, size_t n, const char *top, const char *upper,
+		    const char *work, char *opts, size_t size, struct berr **err)
 {
 	char lower[PATH_MAX];
 	size_t used;
@@ -311,7 +333,7 @@ int overlay_options(const char *const *hexes, size_t n, const char *upper, const
 		return berr_make(err, EINVAL, "overlay over no layers");
 	/* overlayfs lists lower dirs top first. The option string is bounded by a page, so
 	 * many layers need short paths: these are absolute but as short as the layout allows. */
-	len = snprintf(opts, size, "lowerdir=");
+	len = snprintf(opts, size, "lowerdir=%s%s", top ? top : "", top ? ":" : "");
 	if (len < 0 || (size_t) len >= size)
 		return berr_make(err, E2BIG, "overlay options");
 	used = (size_t) len;
@@ -350,7 +372,7 @@ int overlay_mount(const char *const *hexes, size_t n, const char *upper, const c
 		}
 		return 0;
 	}
-	if (overlay_options(hexes, n, upper, work, opts, sizeof(opts), err) < 0)
+	if (overlay_options(hexes, n, NULL, upper, work, opts, sizeof(opts), err) < 0)
 		return -1;
 	if (mount("overlay", target, "overlay", upper ? 0 : MS_RDONLY, opts) < 0)
 		return berr_make(err, errno, "mount overlay on `%s`", target);

@@ -6,6 +6,7 @@
 #define BERTH_IMAGE_MOUNT_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 struct berr;
 
@@ -32,10 +33,16 @@ int layer_running_set(char (**hex)[65], size_t *n, struct berr **err);
 #define OVERLAY_OPTS_MAX 4096 /* the kernel takes one page of mount options */
 
 /* Mount the layers `hexes` (bottom first) as needed and write overlayfs's mount options for
- * them into `opts` (with upper and work dirs if upper is set), for a mount made elsewhere,
- * e.g. in a container's own mount namespace. */
-int overlay_options(const char *const *hexes, size_t n, const char *upper, const char *work,
-		    char *opts, size_t size, struct berr **err);
+ * them into `opts` (with `top`, if set, as one more lower dir above them, and with upper and
+ * work dirs if upper is set), for a mount made elsewhere, e.g. in a container's own mount
+ * namespace. */
+int overlay_options(const char *const *hexes, size_t n, const char *top, const char *upper,
+		    const char *work, char *opts, size_t size, struct berr **err);
+
+/* What the image made of the layers `hexes` (bottom first; mounted as needed) has at `name`,
+ * a path relative to its root whose parents are directories in every layer: 1 and its lstat
+ * from the topmost layer that has it, 0 if no layer has it or a whiteout deletes it. */
+int layers_lookup(const char *const *hexes, size_t n, const char *name, struct stat *st, struct berr **err);
 
 /* Mount overlayfs at `target` over the layers `hexes` (bottom first). With upper == NULL the
  * result is read-only (a single layer is then bind-mounted read-only, as overlayfs needs two

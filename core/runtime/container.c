@@ -359,8 +359,9 @@ static int setup_root(const struct rt_config *c, struct berr **err)
 		}
 		free(plain);
 	}
-	/* pivot_root wants the new root to be a mount point of this namespace. */
-	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+	/* pivot_root wants the new root to be a mount point of this namespace: the overlay just
+	 * mounted is one; a root given as a directory is bound onto itself. */
+	if (!c->overlay_opts && mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return berr_make(err, errno, "bind the root `%s`", c->rootfs);
 	rootfd = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)

@@ -777,10 +777,69 @@ static int kill_and_wait(const struct rec *r, struct berr **err)
 			 r->cfg.id, (int) r->st.pid, KILL_WAIT_MS / 1000);
 }
 
+/* The files of record `cfg`, with the lock held: its directory renamed out of containers/
+ * in one step, then deleted, and its files in the run dir. With REC_RM_VOLUMES, the names
+ * of its anonymous volumes go to *anon, to be removed once the lock is dropped. */
+static int remove_files(const struct rec_config *cfg, unsigned flags, struct rec_removed *out,
+			char ***anon, size_t *n_anon, struct berr **err)
+{
+	char src[PATH_MAX], dst[PATH_MAX], name[REC_ID_LEN + 8];
+	struct berr *e = NULL;
+
+	snprintf(name, sizeof(name), "%s.rm", cfg->id);
+	if (paths_container(src, sizeof(src), cfg->id) < 0 || paths_tmp_file(dst, sizeof(dst), name) < 0)
+		return berr_make(err, errno, "container path");
+	/* Out of containers/ in one rename: after a power cut the record is either whole or
+	 * gone, and what is left in tmp/ is garbage the GC sweeps. A --rm record that comes
+	 * back because the rename was not synced yet is removed by rec_repair. */
+	if ((cfg->auto_remove ? fs_move_aside_nosync : fs_move_aside)(src, dst, err) < 0)
+		return -1;
+	if (out) {
+		memcpy(out->id, cfg->id, REC_ID_LEN + 1);
+		/* The container's writable layer, as Docker counts it. */
+		int fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		out->size = fd >= 0 ? fs_tree_size_at(fd, "upper") : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (flags & REC_RM_VOLUMES) {
+		*anon = xcalloc(cfg->n_mounts + 1, sizeof(**anon));
+		for (size_t k = 0; k < cfg->n_mounts; k++)
+			if (cfg->mounts[k].type == REC_MOUNT_VOLUME && cfg->mounts[k].anonymous)
+				(*anon)[(*n_anon)++] = xstrdup(cfg->mounts[k].name);
+	}
+	if (fs_rm_rf(dst, &e) < 0) {
+		log_warn("container %.12s removed, but its files stay in tmp/ until the next prune: %s",
+			 cfg->id, e->msg);
+		berr_free(e);
+	}
+	/* Its /etc files in the run dir (see paths_container_run). */
+	e = NULL;
+	if (paths_container_run(src, sizeof(src), cfg->id, NULL) == 0 && fs_rm_rf(src, &e) < 0) {
+		log_warn("container %.12s removed, but not its files in the run dir: %s", cfg->id, e->msg);
+		berr_free(e);
+	}
+	return 0;
+}
+
+/* Anonymous volumes after the lock is dropped (vol_remove takes it). One that another
+ * container also mounts stays. */
+static void remove_volumes(char **anon, size_t n_anon)
+{
+	for (size_t k = 0; k < n_anon; k++) {
+		struct berr *e = NULL;
+		if (vol_remove(anon[k], false, NULL, &e) < 0) {
+			log_warn("volume %s kept: %s", anon[k], e->msg);
+			berr_free(e);
+		}
+		free(anon[k]);
+	}
+	free(anon);
+}
+
 int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct berr **err)
 {
 	struct rec_list l = { 0 };
-	char src[PATH_MAX], dst[PATH_MAX], name[REC_ID_LEN + 8];
 	char **anon = NULL;
 	size_t n_anon = 0;
 	struct rec *r;
@@ -803,60 +862,32 @@ int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct 
 		if (kill_and_wait(r, err) < 0)
 			goto out;
 	}
-	snprintf(name, sizeof(name), "%s.rm", r->cfg.id);
-	if (paths_container(src, sizeof(src), r->cfg.id) < 0 || paths_tmp_file(dst, sizeof(dst), name) < 0) {
-		berr_make(err, errno, "container path");
-		goto out;
-	}
-	/* Out of containers/ in one rename: after a power cut the record is either whole or
-	 * gone, and what is left in tmp/ is garbage the GC sweeps. A --rm record that comes
-	 * back because the rename was not synced yet is removed by rec_repair. */
-	if ((r->cfg.auto_remove ? fs_move_aside_nosync : fs_move_aside)(src, dst, err) < 0)
-		goto out;
-	if (out) {
-		memcpy(out->id, r->cfg.id, REC_ID_LEN + 1);
-		/* The container's writable layer, as Docker counts it. */
-		int fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		out->size = fd >= 0 ? fs_tree_size_at(fd, "upper") : 0;
-		if (fd >= 0)
-			close(fd);
-	}
-	if (flags & REC_RM_VOLUMES) {
-		anon = xcalloc(r->cfg.n_mounts + 1, sizeof(*anon));
-		for (size_t k = 0; k < r->cfg.n_mounts; k++)
-			if (r->cfg.mounts[k].type == REC_MOUNT_VOLUME && r->cfg.mounts[k].anonymous)
-				anon[n_anon++] = xstrdup(r->cfg.mounts[k].name);
-	}
-	ret = 0;
-	{
-		struct berr *e = NULL;
-		if (fs_rm_rf(dst, &e) < 0) {
-			log_warn("container %.12s removed, but its files stay in tmp/ until the next "
-				 "prune: %s", r->cfg.id, e->msg);
-			berr_free(e);
-		}
-		/* Its /etc files in the run dir (see paths_container_run). */
-		e = NULL;
-		if (paths_container_run(src, sizeof(src), r->cfg.id, NULL) == 0 && fs_rm_rf(src, &e) < 0) {
-			log_warn("container %.12s removed, but not its files in the run dir: %s", r->cfg.id,
-				 e->msg);
-			berr_free(e);
-		}
-	}
+	ret = remove_files(&r->cfg, flags, out, &anon, &n_anon, err);
 out:
 	rec_list_free(&l);
 	rec_unlock(lock);
-	/* Anonymous volumes after the lock is dropped (vol_remove takes it). One that another
-	 * container also mounts stays. */
-	for (size_t k = 0; k < n_anon; k++) {
-		struct berr *e = NULL;
-		if (vol_remove(anon[k], false, NULL, &e) < 0) {
-			log_warn("volume %s kept: %s", anon[k], e->msg);
-			berr_free(e);
-		}
-		free(anon[k]);
+	remove_volumes(anon, n_anon);
+	return ret;
+}
+
+int rec_remove_exited(const struct rec_config *cfg, unsigned flags, struct berr **err)
+{
+	char **anon = NULL;
+	size_t n_anon = 0;
+	int lock, ret;
+
+	lock = rec_lock(err);
+	if (lock < 0)
+		return -1;
+	ret = remove_files(cfg, flags, NULL, &anon, &n_anon, err);
+	/* Gone already: a `berth rm -f` of it while it ran, which dealt with its volumes. */
+	if (ret < 0 && err && *err && (*err)->errcode == ENOENT) {
+		berr_free(*err);
+		*err = NULL;
+		ret = 0;
 	}
-	free(anon);
+	rec_unlock(lock);
+	remove_volumes(anon, n_anon);
 	return ret;
 }
 

@@ -214,6 +214,10 @@ struct rec_removed {
  * REC_RM_FORCE. The directory is first renamed into tmp/ (the store sees it gone at once),
  * then deleted. `out` may be NULL. Takes the lock. */
 int rec_remove(const char *ref, unsigned flags, struct rec_removed *out, struct berr **err);
+/* Remove record `cfg` whose container the caller has seen end (it reaped the process), from
+ * what the caller holds: nothing is read back from flash. A record already removed (`berth
+ * rm -f` while it ran) is no error. Takes the lock. */
+int rec_remove_exited(const struct rec_config *cfg, unsigned flags, struct berr **err);
 
 /* Rename a container; the new name must be valid and unused. Takes the lock. */
 int rec_rename(const char *ref, const char *new_name, struct berr **err);
