@@ -1024,13 +1024,14 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	struct rec_config *rc = &r->rc;
 	struct exec_data xd;
 	struct rt_config c = { .console_fd = -1, .stdio = { io->stdio[0], io->stdio[1], io->stdio[2] } };
-	struct rt_child ch = { -1, -1, -1, false };
+	struct rt_child ch = { -1, -1, -1 };
 	struct cg_join cj = { .n = 0, .dir_fd = -1 };
 	struct rt_mount *rtm = NULL;
 	struct etc_files ef;
 	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 	const char **hexes = NULL;
-	bool late_cg, devices_limited;
+	bool devices_limited;
+	char cgname[PATH_MAX + 16];
 	int ret = -1, devnull = -1, init, port_fds[PROXY_PORTS_MAX];
 
 	*status = EXIT_BERTH;
@@ -1082,26 +1083,13 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 		dev_cg_rule(&o->devices[i], &o->cg_devices[i]);
 	o->limits.devices = o->cg_devices;
 	o->limits.n_devices = o->n_devices;
-	/* On v1 the child is cloned first and its cgroups are made while it makes its root (the
-	 * eight directories and their limits take about a quarter of the time its mounts do, and
-	 * a v1 child is moved in anyway). It runs nothing of the container's until rt_release,
-	 * after it has joined. On v2 the cgroup comes first, as the child is born in it (clone3). */
-	late_cg = L->sys.version == CG_V1;
-	if (late_cg) {
-		/* Checked by create already in a `run`; cg_create checks again after the clone. */
-		if (!r->have_sys && cg_check(&L->sys, &o->limits, err) < 0) {
-			(*err)->status = EXIT_BERTH;
-			goto fail;
-		}
-		devices_limited = cg_v1_devices_limited(&L->sys, &o->limits);
-	} else {
-		if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
-			(*err)->status = EXIT_BERTH;
-			goto fail;
-		}
-		L->cg_made = true;
-		devices_limited = L->cgh.devices_enforced;
+	/* The cgroup with every limit, before the child: it joins it first thing. */
+	if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
+		(*err)->status = EXIT_BERTH;
+		goto fail;
 	}
+	L->cg_made = true;
+	devices_limited = L->cgh.devices_enforced;
 	/* Where no device controller limits what nodes may be opened (no v1 devices hierarchy,
 	 * or a v2 kernel without BPF device programs), a container must not make nodes at all:
 	 * otherwise it could mknod a host disk and read it. Its --device nodes are made by berth
@@ -1142,34 +1130,15 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	c.exec_data = &xd;
 	if (o->n_ports && proxy_bind(o->ports, o->n_ports, port_fds, err) < 0)
 		goto fail;
-	/* cgroup v2: born in its cgroup (dir_fd is -1 on v1). */
-	if (!late_cg && cg_join_open(&L->cgh, &cj, err) < 0)
+	if (cg_join_open(&L->cgh, &cj, err) < 0)
 		goto fail;
-	c.into_cgroup = cj.dir_fd >= 0;
+	snprintf(cgname, sizeof(cgname), "%s/%.12s", L->sys.parent, rc->id);
+	c.join_fds = cj.procs_fd;
+	c.n_join = cj.n;
+	c.cgroup_name = cgname;
 	c.cgroup_fd = cj.dir_fd;
 	if (rt_spawn(&c, &ch, err) < 0)
 		goto fail;
-	if (late_cg) {
-		if (cg_create(&L->sys, rc->id, &o->limits, &L->cgh, err) < 0) {
-			(*err)->status = EXIT_BERTH;
-			rt_abort(&ch);
-			goto fail;
-		}
-		L->cg_made = true;
-		if (L->cgh.devices_enforced != devices_limited) { /* cannot be: cg_v1_devices_limited */
-			berr_make(err, 0, "cgroup: the devices controller is not where it was found");
-			rt_abort(&ch);
-			goto fail;
-		}
-		if (cg_join_open(&L->cgh, &cj, err) < 0) {
-			rt_abort(&ch);
-			goto fail;
-		}
-	}
-	if (!ch.in_cgroup && cg_enter_with(&L->cgh, &cj, ch.pid, err) < 0) {
-		rt_abort(&ch);
-		goto fail;
-	}
 	cg_join_close(&cj);
 	if (rt_release(&ch, status, err) < 0)
 		goto fail;

@@ -220,6 +220,17 @@ static int capset_sets(const struct caps_sets *s)
 	return (int) syscall(SYS_capset, &hdr, data);
 }
 
+/* 32-bit ids: the *32 calls where the architecture also has 16-bit ones (arm, i386). */
+#ifdef SYS_setgroups32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETGID SYS_setgid32
+#define SYS_SETUID SYS_setuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETGID SYS_setgid
+#define SYS_SETUID SYS_setuid
+#endif
+
 int caps_apply(const struct caps_sets *s, const struct user_ids *id, struct berr **err)
 {
 	int last = caps_kernel_last();
@@ -234,11 +245,14 @@ int caps_apply(const struct caps_sets *s, const struct user_ids *id, struct berr
 		/* Keep the permitted set across setuid; capset below trims it to what is asked. */
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 			return berr_make_errno(err, "prctl(PR_SET_KEEPCAPS)");
-		if (setgroups(id->n_groups, id->n_groups ? id->groups : NULL) < 0)
+		/* The system calls themselves: they change this task alone. The C library's
+		 * wrappers change every thread of the process, which a child that shares berth's
+		 * memory until its exec (rt_spawn) would reach into berth's. */
+		if (syscall(SYS_SETGROUPS, id->n_groups, id->n_groups ? id->groups : NULL) < 0)
 			return berr_make_errno(err, "setgroups (%zu groups)", id->n_groups);
-		if (setgid(id->gid) < 0)
+		if (syscall(SYS_SETGID, id->gid) < 0)
 			return berr_make_errno(err, "setgid %u", id->gid);
-		if (setuid(id->uid) < 0)
+		if (syscall(SYS_SETUID, id->uid) < 0)
 			return berr_make_errno(err, "setuid %u", id->uid);
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 			return berr_make_errno(err, "prctl(PR_SET_KEEPCAPS)");

@@ -285,16 +285,6 @@ int cg_check(const struct cg_system *sys, const struct cg_limits *l, struct berr
 	return 0;
 }
 
-bool cg_v1_devices_limited(const struct cg_system *sys, const struct cg_limits *l)
-{
-	if (sys->version != CG_V1 || l->all_devices)
-		return false;
-	for (size_t i = 0; i < sys->n_hier; i++)
-		if (sys->hier[i].ctrls & CG_BIT(CG_DEVICES))
-			return true;
-	return false;
-}
-
 int cg_open(const struct cg_system *sys, const char *id, struct cg_handle *h, struct berr **err)
 {
 	char dir[CG_PATH_MAX];
@@ -340,17 +330,22 @@ int cg_join_open(const struct cg_handle *h, struct cg_join *j, struct berr **err
 	return h->sys->ops->join_open(h, j, err);
 }
 
-int cg_join_self(const struct cg_join *j)
+int cg_join_self_fds(const int *fds, size_t n)
 {
-	for (size_t i = 0; i < j->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		ssize_t w;
 		do
-			w = write(j->procs_fd[i], "0", 1);
+			w = write(fds[i], "0", 1);
 		while (w < 0 && errno == EINTR);
 		if (w != 1)
 			return w < 0 ? -errno : -EIO;
 	}
 	return 0;
+}
+
+int cg_join_self(const struct cg_join *j)
+{
+	return cg_join_self_fds(j->procs_fd, j->n);
 }
 
 void cg_join_close(struct cg_join *j)

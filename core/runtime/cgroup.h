@@ -165,11 +165,6 @@ int cg_create(const struct cg_system *sys, const char *id, const struct cg_limit
 /* cg_create's checks alone: `l` is valid and every limit in it can be enforced here.
  * Creates nothing. */
 int cg_check(const struct cg_system *sys, const struct cg_limits *l, struct berr **err);
-/* On v1: will cg_create limit device access (a devices hierarchy is mounted and `l` is not
- * --privileged)? Known before anything is made, so a caller may clone the container's process
- * first and make its cgroup while the child makes its root. False on v2, where only the
- * BPF program's attach tells. */
-bool cg_v1_devices_limited(const struct cg_system *sys, const struct cg_limits *l);
 /* A handle for an existing cgroup (made by another process). */
 int cg_open(const struct cg_system *sys, const char *id, struct cg_handle *h, struct berr **err);
 /* Move process `pid` (every thread) into the cgroup, in every hierarchy. */
@@ -179,6 +174,8 @@ int cg_enter_with(const struct cg_handle *h, const struct cg_join *j, pid_t pid,
 int cg_join_open(const struct cg_handle *h, struct cg_join *j, struct berr **err);
 /* In the child, after fork: join through the fds. Async-signal-safe; returns 0 or -errno. */
 int cg_join_self(const struct cg_join *j);
+/* The same through the cgroup.procs fds of a cg_join. */
+int cg_join_self_fds(const int *fds, size_t n);
 void cg_join_close(struct cg_join *j);
 int cg_stats(const struct cg_handle *h, struct cg_stats *st, struct berr **err);
 /* Did the kernel's OOM killer kill a process in this cgroup? */

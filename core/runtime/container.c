@@ -2,6 +2,7 @@
  * The root is built in the child's own mount namespace, so every mount made here vanishes
  * with the container; nothing is left on the host to clean up. */
 #include "runtime/container.h"
+#include "runtime/cgroup.h"
 #include "runtime/device.h"
 #include "runtime/init.h"
 #include "runtime/resolve.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -513,7 +515,6 @@ static void __attribute__((noreturn)) child_main(const struct rt_config *c, int 
 {
 	struct berr *err = NULL;
 	int status = 125;
-	char go;
 
 	child_sync_fd = sync_fd;
 	reset_signals();
@@ -537,12 +538,8 @@ static void __attribute__((noreturn)) child_main(const struct rt_config *c, int 
 		berr_make(&err, errno, "set hostname `%s`", c->hostname);
 		rt_child_fail(125, err);
 	}
-	/* The root above is made while the parent puts us into our cgroups (its first write to
-	 * a cgroup.procs waits for an RCU grace period); nothing of the container's own runs
-	 * before that is done: wait for the go. */
-	if (read(sync_fd, &go, 1) != 1)
-		_exit(125);
-	/* Now in its cgroup: the container sees it as the root of its cgroup namespace. */
+	/* In its cgroup (joined first thing, in child_start): the container sees it as the root
+	 * of its cgroup namespace. */
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		berr_make(&err, errno, "new cgroup namespace (`berth check`)");
 		rt_child_fail(125, err);
@@ -613,9 +610,36 @@ int rt_exec_plain(const struct rt_config *c, void *data, int *status, struct ber
 
 /* ---- the parent ---- */
 
+/* What the child is handed: clone() passes one pointer. */
+struct child_start {
+	const struct rt_config *c;
+	int sync_fd;
+	bool in_cgroup;            /* born there (clone3 CLONE_INTO_CGROUP) */
+};
+
+static int __attribute__((noreturn)) child_start(void *arg)
+{
+	const struct child_start *cs = arg;
+	int r;
+
+	/* Before anything else, so that all it does counts against its limits. */
+	if (!cs->in_cgroup && (r = cg_join_self_fds(cs->c->join_fds, cs->c->n_join)) < 0) {
+		struct berr *err = NULL;
+		child_sync_fd = cs->sync_fd;
+		berr_make(&err, -r, "join cgroup `%s`", cs->c->cgroup_name ? cs->c->cgroup_name : "?");
+		rt_child_fail(125, err);
+	}
+	child_main(cs->c, cs->sync_fd);
+}
+
+/* The child's stack while it shares our memory: only the pages it touches are made, and a
+ * guard page below catches an overflow. */
+#define CHILD_STACK (1u << 20)
+
 int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 {
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	struct child_start cs = { c, -1, false };
 	int sv[2];
 	pid_t pid;
 
@@ -623,32 +647,63 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 		flags |= CLONE_NEWNET;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return berr_make(err, errno, "sync socket");
+	cs.sync_fd = sv[1];
 	fflush(NULL);
-	out->in_cgroup = false;
 	pid = -1;
-	if (c->into_cgroup) {
-		/* Born in its cgroup: no migration, whose first move after a quiet spell waits for
-		 * an RCU grace period. Any failure (ENOSYS, E2BIG before Linux 5.7) takes the plain
-		 * way below; a real problem with the cgroup then shows in the caller's move. */
-		struct clone3_args ca = { .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-					  .cgroup = (uint64_t) c->cgroup_fd };
-		pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
-		if (pid > 0)
-			out->in_cgroup = true;
+	if (!c->init) {
+		/* vfork: no copy of our page tables to make, and no page of ours copied on write
+		 * by either side afterwards (on a small board, and in a VM, the larger part of a
+		 * start). The child runs on a stack of its own until its exec, while we wait; it
+		 * changes nothing of ours that we use after (what it allocates stays allocated). */
+		char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED) {
+			int saved = errno;
+			close(sv[0]);
+			close(sv[1]);
+			return berr_make(err, saved, "the container's start stack");
+		}
+		if (mprotect(stack, (size_t) sysconf(_SC_PAGESIZE), PROT_NONE) < 0) {
+			int saved = errno;
+			munmap(stack, CHILD_STACK);
+			close(sv[0]);
+			close(sv[1]);
+			return berr_make(err, saved, "the container's start stack");
+		}
+		pid = clone(child_start, stack + CHILD_STACK, (int) (flags | CLONE_VM | CLONE_VFORK | SIGCHLD), &cs);
+		{
+			int saved = errno;
+			munmap(stack, CHILD_STACK);
+			errno = saved;
+		}
+	} else {
+		/* --init: the reaper stays as PID 1 and never execs, so the child is a copy. */
+		if (c->cgroup_fd >= 0) {
+			/* Born in its cgroup: no migration. Any failure (ENOSYS, E2BIG before Linux
+			 * 5.7) takes the plain way below, where the child joins it itself. */
+			struct clone3_args ca = { .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+						  .cgroup = (uint64_t) c->cgroup_fd };
+			pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
+			if (pid == 0) {
+				cs.in_cgroup = true;
+				close(sv[0]);
+				child_start(&cs);
+			}
+		}
+		/* clone(2) without a new stack behaves like fork, but the child starts as PID 1 of
+		 * its own PID namespace and stays berth's direct child (no intermediate process). */
+		if (pid < 0)
+			pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid == 0) {
+			close(sv[0]);
+			child_start(&cs);
+		}
 	}
-	/* clone(2) without a new stack behaves like fork, but the child starts as PID 1 of its
-	 * own PID namespace and stays berth's direct child (no intermediate process). */
-	if (pid < 0)
-		pid = (pid_t) syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		int saved = errno;
 		close(sv[0]);
 		close(sv[1]);
 		return berr_make(err, saved, "clone the container (namespaces: `berth check`)");
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		child_main(c, sv[1]);
 	}
 	close(sv[1]);
 	out->pid = pid;
@@ -702,23 +757,11 @@ static ssize_t sync_recv(int sock, char *buf, size_t size, int *fd)
 int rt_release(struct rt_child *ch, int *status, struct berr **err)
 {
 	char msg[SYNC_MSG_MAX + 1];
-	bool gone = false;
 	ssize_t n;
 	char *sp;
 
-	/* EPIPE: the child failed while making its root, before it waited for the go; its
-	 * message is read below. */
-	if (send(ch->sync_fd, "g", 1, MSG_NOSIGNAL) != 1) {
-		int saved = errno;
-		if (saved != EPIPE) {
-			rt_abort(ch);
-			*status = 125;
-			return berr_make(err, saved, "start the container");
-		}
-		gone = true;
-	}
 	/* The child's end closes on exec (CLOEXEC): EOF means it is running the command. Before
-	 * that, with -t, the pty master arrives. */
+	 * that, with -t, the pty master arrives; a failure sends its message instead. */
 	for (;;) {
 		int fd;
 
@@ -733,11 +776,7 @@ int rt_release(struct rt_child *ch, int *status, struct berr **err)
 	}
 	close(ch->sync_fd);
 	ch->sync_fd = -1;
-	if (n == 0 && gone) {
-		rt_abort(ch);
-		*status = 125;
-		return berr_make(err, 0, "the container's process ended before it started");
-	}
+	/* EOF: it exec'd (or was killed before it could say anything: its wait status tells). */
 	if (n == 0)
 		return 0;
 	if (n < 0) {

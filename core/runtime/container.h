@@ -67,28 +67,32 @@ struct rt_config {
 	char *const *envp;
 	rt_exec_fn exec_fn;        /* NULL: rt_exec_plain */
 	void *exec_data;
-	/* cgroup v2: the child is born in the cgroup whose directory cgroup_fd is
-	 * (clone3 CLONE_INTO_CGROUP, Linux 5.7), so no process is ever moved into it. */
-	bool into_cgroup;
-	int cgroup_fd;
+	/* The cgroup the child joins first of all, before anything else it does: the
+	 * cgroup.procs files of its cgroup (one per hierarchy, cg_join_open), which it writes
+	 * itself. With --init on cgroup v2 it is born there instead (clone3 CLONE_INTO_CGROUP,
+	 * Linux 5.7, on cgroup_fd, the directory) where the kernel can. */
+	const int *join_fds;
+	size_t n_join;
+	const char *cgroup_name;   /* for messages */
+	int cgroup_fd;             /* -1: none */
 };
 
 struct rt_child {
 	pid_t pid;
 	int sync_fd;               /* parent's end of the sync socket */
 	int pty_master;            /* -t: the container's pty master after rt_release; -1 */
-	bool in_cgroup;            /* born in c->cgroup_fd's cgroup: the caller need not move it */
 };
 
 /* Clone the child into new mount, pid, uts, ipc and cgroup namespaces (and net with
- * new_net). It makes the container's root and hostname meanwhile, then waits for
- * rt_release before anything of the container's own runs, so the caller can put it into
- * its cgroups first (which the root's making overlaps), unless it was born there. */
+ * new_net). It joins its cgroup, makes the container's root and hostname and goes on to
+ * exec the command. The child shares this process's memory until it execs (vfork), so
+ * nothing is copied, and this returns once it has exec'd or failed; with --init (whose
+ * reaper never execs) it is a copy, as fork makes, and this returns at once. */
 int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err);
 
-/* Let the child go on, and wait until it has exec'd (0) or failed (-1, *status set, the
- * child's error in *err; the child is reaped). With -t, ch->pty_master is then the master of
- * the container's pty, owned by the caller. */
+/* Wait until the child has exec'd (0) or failed (-1, *status set, the child's error in
+ * *err; the child is reaped). With -t, ch->pty_master is then the master of the container's
+ * pty, owned by the caller. */
 int rt_release(struct rt_child *ch, int *status, struct berr **err);
 
 /* Kill and reap a child that will not be released (closes pty_master too). */
