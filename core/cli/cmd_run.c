@@ -279,7 +279,7 @@ static int exec_step(const struct rt_config *c, void *data, int *status, struct 
 	struct exec_data *d = data;
 	struct user_ids ids = { 0 };
 	struct caps_sets sets;
-	char *path = NULL;
+	char *path = NULL, exe[PATH_MAX];
 	int rootfd;
 
 	(void) c;
@@ -307,9 +307,17 @@ static int exec_step(const struct rt_config *c, void *data, int *status, struct 
 		return -1;
 	if (d->nnp && (caps_set_no_new_privs(err) < 0 || secc_apply(d->filter, err) < 0))
 		return -1;
-	execve(path, d->proc->argv, d->proc->env);
+	/* This process shares berth's memory until the exec (rt_spawn): what it allocated goes
+	 * back first, or a supervisor restarting a container would grow by it at each start. */
+	user_ids_free(&ids);
+	if (str_copy(exe, sizeof(exe), path) < 0) {
+		free(path);
+		return berr_make(err, ENAMETOOLONG, "exec: path too long");
+	}
+	free(path);
+	execve(exe, d->proc->argv, d->proc->env);
 	*status = errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
-	return berr_make(err, errno, "exec `%s`", path);
+	return berr_make(err, errno, "exec `%s`", exe);
 }
 
 /* ---- host side ---- */

@@ -79,6 +79,7 @@ void rt_child_fail(int status, struct berr *err)
 	n = snprintf(msg, sizeof(msg), "%d %s", status, err && err->msg ? err->msg : "unknown error");
 	if (n > (int) sizeof(msg) - 1)
 		n = (int) sizeof(msg) - 1;
+	berr_free(err); /* this process may share berth's memory (rt_spawn) */
 	if (child_sync_fd >= 0 && write(child_sync_fd, msg, (size_t) n) < 0) {
 		/* the parent is gone: nobody to tell */
 	}
@@ -640,6 +641,7 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 {
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	struct child_start cs = { c, -1, false };
+	sigset_t all, old_mask;
 	int sv[2];
 	pid_t pid;
 
@@ -649,6 +651,11 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 		return berr_make(err, errno, "sync socket");
 	cs.sync_fd = sv[1];
 	fflush(NULL);
+	/* Until the child has reset them, a signal must not run one of berth's handlers in it,
+	 * in memory it may share with berth: all blocked across the clone (the child unblocks
+	 * them in reset_signals, ours come back after). */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old_mask);
 	pid = -1;
 	if (!c->init) {
 		/* vfork: no copy of our page tables to make, and no page of ours copied on write
@@ -659,12 +666,14 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 		if (stack == MAP_FAILED) {
 			int saved = errno;
+			sigprocmask(SIG_SETMASK, &old_mask, NULL);
 			close(sv[0]);
 			close(sv[1]);
 			return berr_make(err, saved, "the container's start stack");
 		}
 		if (mprotect(stack, (size_t) sysconf(_SC_PAGESIZE), PROT_NONE) < 0) {
 			int saved = errno;
+			sigprocmask(SIG_SETMASK, &old_mask, NULL);
 			munmap(stack, CHILD_STACK);
 			close(sv[0]);
 			close(sv[1]);
@@ -701,10 +710,12 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 	}
 	if (pid < 0) {
 		int saved = errno;
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		close(sv[0]);
 		close(sv[1]);
 		return berr_make(err, saved, "clone the container (namespaces: `berth check`)");
 	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	close(sv[1]);
 	out->pid = pid;
 	out->sync_fd = sv[0];
