@@ -346,8 +346,9 @@ struct etc_files {
 	char init[PATH_MAX];      /* <run-dir>/containers/<id>/init: see make_init_layer */
 };
 
-/* The mount points of /etc/hosts, resolv.conf and hostname, in a lower layer of their own
- * above the image's, in the run dir. The files bound over them then need nothing made in the
+/* The mount points of /etc/hosts, resolv.conf and hostname (and of /proc, /dev and /sys
+ * where the image lacks them), in a lower layer of their own above the image's, in the run
+ * dir. The files bound over them then need nothing made in the
  * container's writable layer: no copy-up of /etc and no three files on flash at each start,
  * to be written, then removed again by `--rm`. An /etc that the image makes something other
  * than a directory (a symlink) keeps being followed inside the root, as before: no layer
@@ -357,6 +358,7 @@ static int make_init_layer(const struct etc_files *ef, const char *const *hexes,
 			   struct berr **err)
 {
 	static const char *const names[] = { "hosts", "resolv.conf", "hostname" };
+	static const char *const dirs[] = { "proc", "dev", "sys" };
 	char etc[PATH_MAX], f[PATH_MAX + 16];
 	struct stat st;
 	struct timespec times[2];
@@ -389,6 +391,15 @@ static int make_init_layer(const struct etc_files *ef, const char *const *hexes,
 		times[1] = st.st_mtim;
 		if (utimensat(AT_FDCWD, etc, times, AT_SYMLINK_NOFOLLOW) < 0)
 			return berr_make(err, errno, "set the times of `%s`", etc);
+	}
+	/* The mount points of /proc, /dev and /sys, where the image has none. */
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		int has = layers_lookup(hexes, n, dirs[i], &st, err);
+		if (has < 0)
+			return -1;
+		snprintf(f, sizeof(f), "%s/%s", ef->init, dirs[i]);
+		if (has == 0 && mkdir(f, 0755) < 0 && errno != EEXIST)
+			return berr_make(err, errno, "create `%s`", f);
 	}
 	return 1;
 }

@@ -432,3 +432,25 @@ print(urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=2).re
 	[ -z "$(ls "$BERTH_ROOT/layers")" ]
 	[ -z "$(losetup -a | grep "$TMP")" ]
 }
+
+@test "run: /etc/hosts, resolv.conf and hostname are bound over the image's /etc without writing the container's layer" {
+	run "$BERTH" run --name etcw --entrypoint sh app:1 -c 'cat /etc/hostname /etc/hosts /etc/resolv.conf >/dev/null && ls /etc && stat -c "%a %u %g %Y" /etc'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *hosts* && "$output" == *passwd* ]]
+	seen=${lines[-1]}
+	# Nothing was written: the writable layer on flash stays empty.
+	[ "$(ls "$BERTH_ROOT/containers" | wc -l)" -eq 1 ]
+	[ -z "$(ls -A "$BERTH_ROOT"/containers/*/upper)" ]
+	# The container's /etc is the image's: mode, owner and mtime.
+	mnt=$BATS_TEST_TMPDIR/img
+	mkdir -p "$mnt"
+	"$BERTH" image mount app:1 "$mnt"
+	want=$(stat -c '%a %u %g %Y' "$mnt/etc")
+	"$BERTH" image umount "$mnt"
+	[ "$seen" = "$want" ]
+	# A write into /etc still lands in the container's layer.
+	run "$BERTH" run --rm --entrypoint sh app:1 -c 'echo x > /etc/new && cat /etc/new'
+	[ "$status" -eq 0 ]
+	[ "$output" = x ]
+	"$BERTH" rm etcw
+}
