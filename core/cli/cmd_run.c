@@ -357,20 +357,21 @@ struct etc_files {
 static int make_init_layer(const struct etc_files *ef, const char *const *hexes, size_t n,
 			   struct berr **err)
 {
+	/* etc first; then the mount points made where the image has none */
+	static const char *const look[] = { "etc", "proc", "dev", "sys" };
 	static const char *const names[] = { "hosts", "resolv.conf", "hostname" };
-	static const char *const dirs[] = { "proc", "dev", "sys" };
 	char etc[PATH_MAX], f[PATH_MAX + 16];
-	struct stat st;
+	struct stat st[ARRAY_SIZE(look)];
 	struct timespec times[2];
-	int found = layers_lookup(hexes, n, "etc", &st, err);
+	int found[ARRAY_SIZE(look)];
 
-	if (found < 0)
+	if (layers_lookup(hexes, n, look, ARRAY_SIZE(look), st, found, err) < 0)
 		return -1;
-	if (found > 0 && !S_ISDIR(st.st_mode))
+	if (found[0] && !S_ISDIR(st[0].st_mode))
 		return 0;
-	if (found == 0) {
-		memset(&st, 0, sizeof(st));
-		st.st_mode = S_IFDIR | 0755;
+	if (!found[0]) {
+		memset(&st[0], 0, sizeof(st[0]));
+		st[0].st_mode = S_IFDIR | 0755;
 	}
 	if (snprintf(etc, sizeof(etc), "%s/etc", ef->init) >= (int) sizeof(etc))
 		return berr_make(err, ENAMETOOLONG, "init layer `%s`", ef->init);
@@ -384,21 +385,17 @@ static int make_init_layer(const struct etc_files *ef, const char *const *hexes,
 			return berr_make(err, errno, "create `%s`", f);
 		close(fd);
 	}
-	if (chmod(etc, st.st_mode & 07777) < 0 || lchown(etc, st.st_uid, st.st_gid) < 0)
+	if (chmod(etc, st[0].st_mode & 07777) < 0 || lchown(etc, st[0].st_uid, st[0].st_gid) < 0)
 		return berr_make(err, errno, "set the mode and owner of `%s`", etc);
-	if (found) {
-		times[0] = st.st_atim;
-		times[1] = st.st_mtim;
+	if (found[0]) {
+		times[0] = st[0].st_atim;
+		times[1] = st[0].st_mtim;
 		if (utimensat(AT_FDCWD, etc, times, AT_SYMLINK_NOFOLLOW) < 0)
 			return berr_make(err, errno, "set the times of `%s`", etc);
 	}
-	/* The mount points of /proc, /dev and /sys, where the image has none. */
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		int has = layers_lookup(hexes, n, dirs[i], &st, err);
-		if (has < 0)
-			return -1;
-		snprintf(f, sizeof(f), "%s/%s", ef->init, dirs[i]);
-		if (has == 0 && mkdir(f, 0755) < 0 && errno != EEXIST)
+	for (size_t i = 1; i < ARRAY_SIZE(look); i++) {
+		snprintf(f, sizeof(f), "%s/%s", ef->init, look[i]);
+		if (!found[i] && mkdir(f, 0755) < 0 && errno != EEXIST)
 			return berr_make(err, errno, "create `%s`", f);
 	}
 	return 1;
@@ -1050,7 +1047,7 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	char rootfs[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], opts[OVERLAY_OPTS_MAX];
 	const char **hexes = NULL;
 	bool devices_limited;
-	char cgname[PATH_MAX + 16];
+	char cgname[2 * CG_NAME_MAX];
 	int ret = -1, devnull = -1, init, port_fds[PROXY_PORTS_MAX];
 
 	*status = EXIT_BERTH;
@@ -1152,10 +1149,8 @@ static int launch(struct run_ctx *r, const struct launch_io *io, struct run_live
 	if (cg_join_open(&L->cgh, &cj, err) < 0)
 		goto fail;
 	snprintf(cgname, sizeof(cgname), "%s/%.12s", L->sys.parent, rc->id);
-	c.join_fds = cj.procs_fd;
-	c.n_join = cj.n;
+	c.join = &cj;
 	c.cgroup_name = cgname;
-	c.cgroup_fd = cj.dir_fd;
 	if (rt_spawn(&c, &ch, err) < 0)
 		goto fail;
 	cg_join_close(&cj);

@@ -180,25 +180,35 @@ done:
 	return ret;
 }
 
-int layers_lookup(const char *const *hexes, size_t n, const char *name, struct stat *st, struct berr **err)
+int layers_lookup(const char *const *hexes, size_t n, const char *const *names, size_t n_names,
+		  struct stat *st, int *found, struct berr **err)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
+	size_t left = n_names;
 
-	for (size_t i = n; i-- > 0;) {
+	for (size_t k = 0; k < n_names; k++)
+		found[k] = -1;
+	for (size_t i = n; i-- > 0 && left > 0;) {
 		if (layer_mount(hexes[i], dir, sizeof(dir), err) < 0)
 			return -1;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int) sizeof(path))
-			return berr_make(err, ENAMETOOLONG, "`%s` in layer `%.12s`", name, hexes[i]);
-		if (lstat(path, st) < 0) {
-			if (errno == ENOENT)
+		for (size_t k = 0; k < n_names; k++) {
+			if (found[k] >= 0)
 				continue;
-			return berr_make(err, errno, "look at `%s` in layer `%.12s`", name, hexes[i]);
+			if (snprintf(path, sizeof(path), "%s/%s", dir, names[k]) >= (int) sizeof(path))
+				return berr_make(err, ENAMETOOLONG, "`%s` in layer `%.12s`", names[k], hexes[i]);
+			if (lstat(path, &st[k]) < 0) {
+				if (errno == ENOENT)
+					continue;
+				return berr_make(err, errno, "look at `%s` in layer `%.12s`", names[k], hexes[i]);
+			}
+			/* A whiteout: what lower layers have there is deleted. */
+			found[k] = !(S_ISCHR(st[k].st_mode) && st[k].st_rdev == makedev(0, 0));
+			left--;
 		}
-		/* A whiteout: what lower layers have there is deleted. */
-		if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
-			return 0;
-		return 1;
 	}
+	for (size_t k = 0; k < n_names; k++)
+		if (found[k] < 0)
+			found[k] = 0;
 	return 0;
 }
 

@@ -39,10 +39,12 @@ int layer_running_set(char (**hex)[65], size_t *n, struct berr **err);
 int overlay_options(const char *const *hexes, size_t n, const char *top, const char *upper,
 		    const char *work, char *opts, size_t size, struct berr **err);
 
-/* What the image made of the layers `hexes` (bottom first; mounted as needed) has at `name`,
- * a path relative to its root whose parents are directories in every layer: 1 and its lstat
- * from the topmost layer that has it, 0 if no layer has it or a whiteout deletes it. */
-int layers_lookup(const char *const *hexes, size_t n, const char *name, struct stat *st, struct berr **err);
+/* What the image made of the layers `hexes` (bottom first; mounted as needed) has at each
+ * of `names`, paths relative to its root whose parents are directories in every layer:
+ * found[k] is 1 with st[k] the lstat from the topmost layer that has it, 0 if no layer has
+ * it or a whiteout deletes it. Each layer is looked into once. */
+int layers_lookup(const char *const *hexes, size_t n, const char *const *names, size_t n_names,
+		  struct stat *st, int *found, struct berr **err);
 
 /* Mount overlayfs at `target` over the layers `hexes` (bottom first). With upper == NULL the
  * result is read-only (a single layer is then bind-mounted read-only, as overlayfs needs two

@@ -330,22 +330,17 @@ int cg_join_open(const struct cg_handle *h, struct cg_join *j, struct berr **err
 	return h->sys->ops->join_open(h, j, err);
 }
 
-int cg_join_self_fds(const int *fds, size_t n)
+int cg_join_self(const struct cg_join *j)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < j->n; i++) {
 		ssize_t w;
 		do
-			w = write(fds[i], "0", 1);
+			w = write(j->procs_fd[i], "0", 1);
 		while (w < 0 && errno == EINTR);
 		if (w != 1)
 			return w < 0 ? -errno : -EIO;
 	}
 	return 0;
-}
-
-int cg_join_self(const struct cg_join *j)
-{
-	return cg_join_self_fds(j->procs_fd, j->n);
 }
 
 void cg_join_close(struct cg_join *j)

@@ -174,8 +174,6 @@ int cg_enter_with(const struct cg_handle *h, const struct cg_join *j, pid_t pid,
 int cg_join_open(const struct cg_handle *h, struct cg_join *j, struct berr **err);
 /* In the child, after fork: join through the fds. Async-signal-safe; returns 0 or -errno. */
 int cg_join_self(const struct cg_join *j);
-/* The same through the cgroup.procs fds of a cg_join. */
-int cg_join_self_fds(const int *fds, size_t n);
 void cg_join_close(struct cg_join *j);
 int cg_stats(const struct cg_handle *h, struct cg_stats *st, struct berr **err);
 /* Did the kernel's OOM killer kill a process in this cgroup? */

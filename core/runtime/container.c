@@ -624,7 +624,7 @@ static int __attribute__((noreturn)) child_start(void *arg)
 	int r;
 
 	/* Before anything else, so that all it does counts against its limits. */
-	if (!cs->in_cgroup && (r = cg_join_self_fds(cs->c->join_fds, cs->c->n_join)) < 0) {
+	if (!cs->in_cgroup && cs->c->join && (r = cg_join_self(cs->c->join)) < 0) {
 		struct berr *err = NULL;
 		child_sync_fd = cs->sync_fd;
 		berr_make(&err, -r, "join cgroup `%s`", cs->c->cgroup_name ? cs->c->cgroup_name : "?");
@@ -637,18 +637,49 @@ static int __attribute__((noreturn)) child_start(void *arg)
  * guard page below catches an overflow. */
 #define CHILD_STACK (1u << 20)
 
+static char *child_stack(struct berr **err)
+{
+	char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+
+	if (stack == MAP_FAILED) {
+		berr_make(err, errno, "the container's start stack");
+		return NULL;
+	}
+	if (mprotect(stack, (size_t) sysconf(_SC_PAGESIZE), PROT_NONE) < 0) {
+		berr_make(err, errno, "the container's start stack");
+		munmap(stack, CHILD_STACK);
+		return NULL;
+	}
+	return stack;
+}
+
 int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 {
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	struct child_start cs = { c, -1, false };
 	sigset_t all, old_mask;
-	int sv[2];
-	pid_t pid;
+	char *stack = NULL;
+	int sv[2], saved;
+	pid_t pid = -1;
 
 	if (c->new_net)
 		flags |= CLONE_NEWNET;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return berr_make(err, errno, "sync socket");
+	/* vfork, but for --init: no copy of our page tables to make, and no page of ours copied
+	 * on write by either side afterwards (about 55 page faults fewer, an eighth of a start
+	 * on a VM). The child runs on a stack of its own until its exec, while we wait. It
+	 * shares our heap: it frees what it allocates before the exec, and changes nothing else
+	 * of ours that we use after. A process killed in the middle of a malloc could leave the
+	 * heap inconsistent; berth kills a container only once it is recorded running, after
+	 * this. --init's reaper stays as PID 1 and never execs: its child is a copy. */
+	if (!c->init && (stack = child_stack(err)) == NULL)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		saved = errno;
+		if (stack)
+			munmap(stack, CHILD_STACK);
+		return berr_make(err, saved, "sync socket");
+	}
 	cs.sync_fd = sv[1];
 	fflush(NULL);
 	/* Until the child has reset them, a signal must not run one of berth's handlers in it,
@@ -656,51 +687,18 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 	 * them in reset_signals, ours come back after). */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old_mask);
-	pid = -1;
-	if (!c->init) {
-		/* vfork: no copy of our page tables to make, and no page of ours copied on write
-		 * by either side afterwards (about 55 page faults fewer, an eighth of a start on a
-		 * VM). The child runs on a stack of its own until its exec, while we wait. It
-		 * shares our heap: it frees what it allocates before the exec, and changes nothing
-		 * else of ours that we use after. A process killed in the middle of a malloc could
-		 * leave the heap inconsistent; berth kills a container only once it is recorded
-		 * running, after this. */
-		char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-		if (stack == MAP_FAILED) {
-			int saved = errno;
-			sigprocmask(SIG_SETMASK, &old_mask, NULL);
-			close(sv[0]);
-			close(sv[1]);
-			return berr_make(err, saved, "the container's start stack");
-		}
-		if (mprotect(stack, (size_t) sysconf(_SC_PAGESIZE), PROT_NONE) < 0) {
-			int saved = errno;
-			sigprocmask(SIG_SETMASK, &old_mask, NULL);
-			munmap(stack, CHILD_STACK);
-			close(sv[0]);
-			close(sv[1]);
-			return berr_make(err, saved, "the container's start stack");
-		}
+	if (stack) {
 		pid = clone(child_start, stack + CHILD_STACK, (int) (flags | CLONE_VM | CLONE_VFORK | SIGCHLD), &cs);
-		{
-			int saved = errno;
-			munmap(stack, CHILD_STACK);
-			errno = saved;
-		}
 	} else {
-		/* --init: the reaper stays as PID 1 and never execs, so the child is a copy. */
-		if (c->cgroup_fd >= 0) {
+		if (c->join && c->join->dir_fd >= 0) {
 			/* Born in its cgroup: no migration. Any failure (ENOSYS, E2BIG before Linux
 			 * 5.7) takes the plain way below, where the child joins it itself. */
 			struct clone3_args ca = { .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-						  .cgroup = (uint64_t) c->cgroup_fd };
+						  .cgroup = (uint64_t) c->join->dir_fd };
+			cs.in_cgroup = true;
 			pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
-			if (pid == 0) {
-				cs.in_cgroup = true;
-				close(sv[0]);
-				child_start(&cs);
-			}
+			if (pid < 0)
+				cs.in_cgroup = false;
 		}
 		/* clone(2) without a new stack behaves like fork, but the child starts as PID 1 of
 		 * its own PID namespace and stays berth's direct child (no intermediate process). */
@@ -711,15 +709,15 @@ int rt_spawn(const struct rt_config *c, struct rt_child *out, struct berr **err)
 			child_start(&cs);
 		}
 	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	if (stack)
+		munmap(stack, CHILD_STACK);
+	close(sv[1]);
 	if (pid < 0) {
-		int saved = errno;
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		close(sv[0]);
-		close(sv[1]);
 		return berr_make(err, saved, "clone the container (namespaces: `berth check`)");
 	}
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	close(sv[1]);
 	out->pid = pid;
 	out->sync_fd = sv[0];
 	out->pty_master = -1;

@@ -37,6 +37,8 @@ typedef int (*rt_exec_fn)(const struct rt_config *c, void *data, int *status, st
  * overlayfs need not sync it (Linux 5.10). */
 #define OVERLAY_VOLATILE ",volatile"
 
+struct cg_join;
+
 struct rt_config {
 	const char *rootfs;        /* host path of the container's root */
 	/* If set, overlayfs options (overlay_options()) that the child mounts on `rootfs` in
@@ -67,14 +69,12 @@ struct rt_config {
 	char *const *envp;
 	rt_exec_fn exec_fn;        /* NULL: rt_exec_plain */
 	void *exec_data;
-	/* The cgroup the child joins first of all, before anything else it does: the
-	 * cgroup.procs files of its cgroup (one per hierarchy, cg_join_open), which it writes
-	 * itself. With --init on cgroup v2 it is born there instead (clone3 CLONE_INTO_CGROUP,
-	 * Linux 5.7, on cgroup_fd, the directory) where the kernel can. */
-	const int *join_fds;
-	size_t n_join;
+	/* The cgroup the child joins first of all, before anything else it does, by writing
+	 * itself into its cgroup.procs fds (cg_join_self); NULL: none. With --init on cgroup v2
+	 * it is born there instead where the kernel can (clone3 CLONE_INTO_CGROUP on the
+	 * directory fd, Linux 5.7). */
+	const struct cg_join *join;
 	const char *cgroup_name;   /* for messages */
-	int cgroup_fd;             /* -1: none */
 };
 
 struct rt_child {
