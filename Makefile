@@ -50,8 +50,12 @@ endif
 ifeq ($(CONFIG_COMPOSE),y)
 LIBS += -lyaml
 endif
-# The squashfs writer compresses with zlib (always), libzstd (CONFIG_SQUASHFS_ZSTD) and liblzma
-# (CONFIG_SQUASHFS_XZ); the static link below lists -lzstd and -llzma for libarchive already.
+# The squashfs writer compresses gzip with libdeflate (CONFIG_SQUASHFS_LIBDEFLATE) or zlib, zstd
+# with libzstd (CONFIG_SQUASHFS_ZSTD) and xz with liblzma (CONFIG_SQUASHFS_XZ); the static link
+# below lists -lzstd and -llzma for libarchive already.
+ifeq ($(CONFIG_SQUASHFS_LIBDEFLATE),y)
+LIBS += -ldeflate
+endif
 ifneq ($(STATIC),1)
 ifeq ($(CONFIG_SQUASHFS_ZSTD),y)
 LIBS += -lzstd

@@ -11,7 +11,7 @@ pkgs=(
 	# build
 	gcc make pkg-config musl-tools python3-kconfiglib file binutils
 	libarchive-dev libmbedtls-dev libinih-dev libseccomp-dev libjansson-dev libyaml-dev
-	zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev libxml2-dev libssl-dev
+	zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev libxml2-dev libssl-dev libdeflate-dev
 	linux-libc-dev
 	# tests
 	libcmocka-dev bats clang libclang-rt-14-dev

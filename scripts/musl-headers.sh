@@ -14,7 +14,7 @@ cp -r "$multi/asm" "$out.tmp/asm"
 cp -r "$inc/mbedtls" "$inc/lzma" "$out.tmp/"
 [ -d "$inc/psa" ] && cp -r "$inc/psa" "$out.tmp/"
 for h in ini.h archive.h archive_entry.h jansson.h jansson_config.h seccomp.h seccomp-syscalls.h \
-	yaml.h zlib.h zconf.h zstd.h lzma.h; do
+	yaml.h zlib.h zconf.h zstd.h lzma.h libdeflate.h; do
 	if [ -f "$inc/$h" ]; then
 		cp "$inc/$h" "$out.tmp/"
 	elif [ -f "$multi/$h" ]; then

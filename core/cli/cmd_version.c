@@ -31,6 +31,7 @@ static const struct {
 	{ "build", ENABLE_BUILD },
 	{ "squashfs-writer", ENABLE_SQUASHFS_WRITER },
 	{ "squashfs-zstd", ENABLE_SQUASHFS_ZSTD },
+	{ "squashfs-libdeflate", ENABLE_SQUASHFS_LIBDEFLATE },
 	{ "squashfs-xz", ENABLE_SQUASHFS_XZ },
 	{ "cgroup-v1", ENABLE_CGROUP_V1 },
 };

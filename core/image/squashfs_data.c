@@ -9,6 +9,9 @@
 #include <zlib.h>
 
 #include "config.h"
+#if ENABLE_SQUASHFS_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 #if ENABLE_SQUASHFS_ZSTD
 #include <zstd.h>
 #endif
@@ -31,6 +34,9 @@ struct sqfs_cctx {
 	int level;
 	z_stream z;
 	bool z_ready;
+#if ENABLE_SQUASHFS_LIBDEFLATE
+	struct libdeflate_compressor *deflate; /* gzip, in place of z */
+#endif
 	uint32_t *tab; /* gzip and xz: SQFS_REPEAT_TAB remembered positions, for the probe */
 #if ENABLE_SQUASHFS_ZSTD
 	ZSTD_CCtx *zstd;
@@ -117,12 +123,19 @@ int sqfs_cctx_new(struct sqfs_cctx **c, enum sqfs_comp comp, int level, uint32_t
 	n->comp = comp;
 	n->level = level;
 	if (comp == SQFS_COMP_GZIP) {
-		/* zlib framing with a 32 KiB window (windowBits 15): what the kernel inflates. */
+		/* zlib framing with a 32 KiB window (windowBits 15): what the kernel inflates, and
+		 * all that libdeflate writes. At the same level it takes about a third of zlib's
+		 * time, for blocks about 1% smaller. */
+#if ENABLE_SQUASHFS_LIBDEFLATE
+		n->deflate = libdeflate_alloc_compressor(level);
+		if (n->deflate == NULL) {
+#else
 		if (deflateInit2(&n->z, level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+#endif
 			free(n);
 			return berr_make(err, ENOMEM, "squashfs: gzip compressor init");
 		}
-		n->z_ready = true;
+		n->z_ready = !ENABLE_SQUASHFS_LIBDEFLATE;
 		n->tab = xmalloc(SQFS_REPEAT_TAB * sizeof(*n->tab));
 	}
 #if ENABLE_SQUASHFS_ZSTD
@@ -159,6 +172,9 @@ void sqfs_cctx_free(struct sqfs_cctx *c)
 		return;
 	if (c->z_ready)
 		deflateEnd(&c->z);
+#if ENABLE_SQUASHFS_LIBDEFLATE
+	libdeflate_free_compressor(c->deflate);
+#endif
 	free(c->tab);
 #if ENABLE_SQUASHFS_ZSTD
 	ZSTD_freeCCtx(c->zstd);
@@ -200,6 +216,14 @@ static int compress_at(struct sqfs_cctx *c, int level, const void *in, size_t le
 		       size_t cap, size_t *out_len, struct berr **err)
 {
 	if (c->comp == SQFS_COMP_GZIP) {
+#if ENABLE_SQUASHFS_LIBDEFLATE
+		/* 0: the output would not fit in `cap`, which holds the worst case. */
+		*out_len = libdeflate_zlib_compress(c->deflate, in, len, out, cap);
+		if (*out_len == 0)
+			return berr_make(err, 0, "squashfs: gzip compression of %zu bytes did not fit "
+					 "in %zu", len, cap);
+		return 0;
+#else
 		int r;
 
 		if (deflateReset(&c->z) != Z_OK)
@@ -213,6 +237,7 @@ static int compress_at(struct sqfs_cctx *c, int level, const void *in, size_t le
 			return berr_make(err, 0, "squashfs: gzip compression failed (%d)", r);
 		*out_len = cap - c->z.avail_out;
 		return 0;
+#endif
 	}
 #if ENABLE_SQUASHFS_ZSTD
 	if (c->comp == SQFS_COMP_ZSTD) {

@@ -1,10 +1,11 @@
 /* Benchmark helper, preloaded into a converter (LD_PRELOAD): counts the bytes each compressor
  * call is fed and the thread CPU time spent inside it, and prints one line at exit, so
  * scripts/bench-convert.sh -s can tell compressor work from the rest for berth and its peers
- * alike. Wraps ZSTD_compressCCtx, deflate and lzma_stream_buffer_encode, the calls berth,
- * tar2sqfs and mksquashfs make.
+ * alike. Wraps ZSTD_compressCCtx, deflate, libdeflate_zlib_compress (counted as deflate) and
+ * lzma_stream_buffer_encode, the calls berth, tar2sqfs and mksquashfs make.
  * Build: cc -O2 -shared -fPIC -o compress_count.so compress_count.c -ldl */
 #include <dlfcn.h>
+#include <libdeflate.h>
 #include <lzma.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,6 +51,22 @@ int deflate(z_streamp s, int flush)
 	d_ns += now_ns() - t;
 	d_calls++;
 	d_in += s->total_in - before;
+	return r;
+}
+
+size_t libdeflate_zlib_compress(struct libdeflate_compressor *c, const void *in, size_t len,
+			       void *out, size_t cap)
+{
+	static size_t (*real)(struct libdeflate_compressor *, const void *, size_t, void *, size_t);
+	unsigned long long t = now_ns();
+	size_t r;
+
+	if (real == NULL)
+		*(void **) &real = dlsym(RTLD_NEXT, "libdeflate_zlib_compress");
+	r = real(c, in, len, out, cap);
+	d_ns += now_ns() - t;
+	d_calls++;
+	d_in += len;
 	return r;
 }
 
