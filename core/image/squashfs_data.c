@@ -25,7 +25,8 @@
 
 /* ---- compressors ---- */
 
-#define SQFS_PROBE_LEVEL 5 /* zstd level that tries already-compressed data first */
+#define SQFS_PROBE_LEVEL 5 /* zstd level that tries already-compressed data first, */
+#define SQFS_PROBE_FROM 13 /* for the optimal-parsing levels (13 and up) */
 #define SQFS_REPEAT_BITS 13 /* gzip's probe for repeats: 8192 positions, 32 KiB */
 #define SQFS_REPEAT_TAB (1u << SQFS_REPEAT_BITS)
 
@@ -304,10 +305,11 @@ int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, si
 
 	if (len == 0)
 		return 0;
-	/* Data that is compressed already: zstd's thorough levels search it in vain, at ten times
-	 * the time of level 5 (greedy). When level 5 saves under 1%, its output is kept: over the
-	 * gzip'd files of a Debian /usr/share/doc (55 MB) that is 800 bytes more than level 15
-	 * gives. deflate costs as much on such data at any level (it codes every byte as a
+	/* Data that is compressed already: zstd's optimal-parsing levels search it in vain, at ten
+	 * times the time of level 5 (greedy). When level 5 saves under 1%, its output is kept:
+	 * over the gzip'd files of a Debian /usr/share/doc (55 MB) that is 800 bytes more than
+	 * level 15 gives. Below level 13 the trial costs what it saves (level 6: 4% more CPU over
+	 * a 474 MiB tar of /usr; 9 and 11: no difference). deflate costs as much on such data at any level (it codes every byte as a
 	 * literal), so gzip stores the block raw when its bytes are spread more evenly still
 	 * (Huffman codes could save under 0.2%) and under 1% of it repeats within deflate's
 	 * window: over the same files deflate would have saved under 0.1% of those blocks.
@@ -317,7 +319,7 @@ int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, si
 	if ((c->comp == SQFS_COMP_GZIP || c->comp == SQFS_COMP_XZ) &&
 	    byte_spread(in, len) < len / 50 && repeated_bytes(c->tab, in, len, len / 100) < len / 100)
 		return 0;
-	if (c->comp == SQFS_COMP_ZSTD && c->level > SQFS_PROBE_LEVEL &&
+	if (c->comp == SQFS_COMP_ZSTD && c->level >= SQFS_PROBE_FROM &&
 	    byte_spread(in, len) < len / 10) {
 		if (compress_at(c, SQFS_PROBE_LEVEL, in, len, out, cap, out_len, err) < 0)
 			return -1;
