@@ -52,11 +52,11 @@ LIBS += -lyaml
 endif
 # The squashfs writer compresses gzip with libdeflate (CONFIG_SQUASHFS_LIBDEFLATE) or zlib, zstd
 # with libzstd (CONFIG_SQUASHFS_ZSTD) and xz with liblzma (CONFIG_SQUASHFS_XZ); the static link
-# below lists -lzstd and -llzma for libarchive already.
+# and default links below list -lzstd and -llzma for libarchive already.
 ifeq ($(CONFIG_SQUASHFS_LIBDEFLATE),y)
 LIBS += -ldeflate
 endif
-ifneq ($(STATIC),1)
+ifeq ($(SHARED),1)
 ifeq ($(CONFIG_SQUASHFS_ZSTD),y)
 LIBS += -lzstd
 endif
@@ -68,8 +68,13 @@ ifeq ($(STATIC),1)
 # libarchive's own dependencies: only the objects we reference get pulled from the .a files.
 LIBS += -lnettle -llzma -lzstd -llz4 -lbz2 -lz
 ALL_LDFLAGS += -static
-else
+else ifeq ($(SHARED),1)
 LIBS += -lz
+else
+# The default: the libraries from their .a files, the C library shared. Loading some twenty
+# shared libraries costs a start 7-10 ms, more than everything else berth does for it
+# (docs/benchmarks.md); SHARED=1 links them shared, as a distribution package would.
+LIBS := -Wl,-Bstatic $(LIBS) -lnettle -llzma -lzstd -llz4 -lbz2 -lz -Wl,-Bdynamic
 endif
 
 SRCS       := $(sort $(wildcard core/*/*.c init/*.c))
@@ -88,7 +93,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 all: $(O)/berth
 
 help:
-	@echo 'make                  build $(O)/berth (STATIC=1 for a fully static binary)'
+	@echo 'make                  build $(O)/berth: libraries static, libc shared (STATIC=1: all static; SHARED=1: all shared)'
 	@echo 'make check            deps (if missing), build, unit, unit under ASan+UBSan, fuzz'
 	@echo '                      regression, system and QEMU tests; one summary line'
 	@echo 'make demo             the appliance in QEMU: berth as PID 1 pulls a signed image'
