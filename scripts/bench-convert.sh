@@ -6,6 +6,8 @@
 # Usage: scripts/bench-convert.sh [-c zstd|gzip|xz] [-l LEVEL] [-j THREADS] [-r RUNS] [-s] [DIR...]
 #   DIR... (relative to /) make the input tar; default usr/lib/gcc usr/include usr/share/doc
 #   -s: also count the bytes each tool feeds its compressor and the CPU time spent inside it
+#       (berth's converter is then linked with shared libraries, as the peers are, so that the
+#       counter can stand in for their calls: make SHARED=1 in $O/shared)
 #   levels: zstd 15, gzip 9, xz 6 unless -l; mksquashfs takes no xz level (it runs preset 6)
 set -euo pipefail
 
@@ -19,7 +21,7 @@ while getopts c:l:j:r:s opt; do
 	j) jobs=$OPTARG ;;
 	r) runs=$OPTARG ;;
 	s) count=1 ;;
-	*) sed -n 's/^# \{0,1\}//; 2,9p' "$0"; exit 2 ;;
+	*) sed -n 's/^# \{0,1\}//; 2,11p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -33,11 +35,16 @@ block=131072
 for t in tar2sqfs mksquashfs /usr/bin/time; do
 	command -v "$t" >/dev/null || { echo "bench-convert: $t missing (scripts/deps.sh)" >&2; exit 1; }
 done
-make -s -C "$top" O="$O" "$O/tools/tar2layer" >&2
+tar2layer=$O/tools/tar2layer
 preload=
 if [ -n "$count" ]; then
+	tar2layer=$O/shared/tools/tar2layer
+	make -s -C "$top" O="$O/shared" SHARED=1 "$tar2layer" >&2
 	preload=$O/tools/compress_count.so
+	mkdir -p "$O/tools"
 	cc -O2 -shared -fPIC -o "$preload" "$top/tests/tools/compress_count.c" -ldl
+else
+	make -s -C "$top" O="$O" "$tar2layer" >&2
 fi
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-bench.XXXXXX")
@@ -78,7 +85,7 @@ xz)
 esac
 
 for _ in $(seq "$runs"); do
-	run berth "$O/tools/tar2layer" -c "$comp" -l "$level" -b $block -j "$jobs" "$work/in.tar" "$work/out.sqfs"
+	run berth "$tar2layer" -c "$comp" -l "$level" -b $block -j "$jobs" "$work/in.tar" "$work/out.sqfs"
 	run tar2sqfs sh -c "exec tar2sqfs -q -f -c $comp -X $t2s_x -b $block -j $jobs '$work/out.sqfs' < '$work/in.tar'"
 	run mksquashfs sh -c "exec mksquashfs - '$work/out.sqfs' -tar -quiet -no-progress -noappend -comp $comp \
 		${mk_x[*]} -b $block -processors $jobs < '$work/in.tar'"
