@@ -73,7 +73,8 @@ LIBS += -lz
 else
 # The default: the libraries from their .a files, the C library shared. Loading some twenty
 # shared libraries costs a start 7-10 ms, more than everything else berth does for it
-# (docs/benchmarks.md); SHARED=1 links them shared, as a distribution package would.
+# (docs/benchmarks.md); SHARED=1 links them shared, as a distribution package would, and as
+# a toolchain without the .a files needs (Buildroot with BR2_SHARED_LIBS).
 LIBS := -Wl,-Bstatic $(LIBS) -lnettle -llzma -lzstd -llz4 -lbz2 -lz -Wl,-Bdynamic
 endif
 
