@@ -309,10 +309,11 @@ int sqfs_compress(struct sqfs_cctx *c, const void *in, size_t len, void *out, si
 	 * times the time of level 5 (greedy). When level 5 saves under 1%, its output is kept:
 	 * over the gzip'd files of a Debian /usr/share/doc (55 MB) that is 800 bytes more than
 	 * level 15 gives. Below level 13 the trial costs what it saves (level 6: 4% more CPU over
-	 * a 474 MiB tar of /usr; 9 and 11: no difference). deflate costs as much on such data at any level (it codes every byte as a
-	 * literal), so gzip stores the block raw when its bytes are spread more evenly still
-	 * (Huffman codes could save under 0.2%) and under 1% of it repeats within deflate's
-	 * window: over the same files deflate would have saved under 0.1% of those blocks.
+	 * a 474 MiB tar of /usr; 9 and 11: no difference). deflate costs as much on such data at
+	 * any level (it codes every byte as a literal), so gzip stores the block raw when its
+	 * bytes are spread more evenly still (Huffman codes could save under 0.2%) and under 1%
+	 * of it repeats within deflate's window: over the same files deflate would have saved
+	 * under 0.1% of those blocks.
 	 * xz pays its range coder for every literal, even at preset 0, and takes the same test:
 	 * over 87 MB of gzip'd, xz'd and PNG files it converts 3.3 times faster for 0.17% more
 	 * image. */
