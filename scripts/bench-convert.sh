@@ -3,25 +3,29 @@
 # converter, by tar2sqfs and by `mksquashfs -tar`, with the same compressor, level, block size
 # and thread count, in one run. Prints wall time, CPU time, peak RSS and image size for each,
 # and berth/peer ratios. Timings vary by machine: compare the ratios.
-# Usage: scripts/bench-convert.sh [-c zstd|gzip|xz] [-l LEVEL] [-j THREADS] [-r RUNS] [-s] [DIR...]
+# Usage: scripts/bench-convert.sh [-c zstd|gzip|xz] [-l LEVEL] [-B LEVEL] [-j THREADS] [-r RUNS]
+#                                  [-s] [DIR...]
 #   DIR... (relative to /) make the input tar; default usr/lib/gcc usr/include usr/share/doc
 #   -s: also count the bytes each tool feeds its compressor and the CPU time spent inside it
 #       (berth's converter is then linked with shared libraries, as the peers are, so that the
 #       counter can stand in for their calls: make SHARED=1 in $O/shared)
 #   levels: zstd 15, gzip 9, xz 6 unless -l; mksquashfs takes no xz level (it runs preset 6)
+#   -B: berth's own level, for setting a lower berth level against the peers' -l; the size
+#       ratio then says what the lower level costs in image size
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-$top/build}
-comp=zstd level= jobs=$(nproc) runs=1 count=
-while getopts c:l:j:r:s opt; do
+comp=zstd level= blevel= jobs=$(nproc) runs=1 count=
+while getopts c:l:B:j:r:s opt; do
 	case $opt in
 	c) comp=$OPTARG ;;
 	l) level=$OPTARG ;;
+	B) blevel=$OPTARG ;;
 	j) jobs=$OPTARG ;;
 	r) runs=$OPTARG ;;
 	s) count=1 ;;
-	*) sed -n 's/^# \{0,1\}//; 2,11p' "$0"; exit 2 ;;
+	*) sed -n 's/^# \{0,1\}//; 2,14p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -30,6 +34,9 @@ dirs=("$@")
 if [ -z "$level" ]; then
 	case $comp in zstd) level=15 ;; xz) level=6 ;; *) level=9 ;; esac
 fi
+bnote=
+[ -z "$blevel" ] || [ "$blevel" = "$level" ] || bnote=" (berth $blevel)"
+[ -n "$blevel" ] || blevel=$level
 block=131072
 
 for t in tar2sqfs mksquashfs /usr/bin/time; do
@@ -51,7 +58,7 @@ work=$(mktemp -d "${TMPDIR:-/var/tmp}/berth-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tar -C / --numeric-owner -cf "$work/in.tar" "${dirs[@]}" 2>/dev/null || true
 in_mb=$(( $(stat -c %s "$work/in.tar") / 1048576 ))
-echo "input: ${dirs[*]} ($in_mb MiB tar), $comp level $level, block $block, $jobs threads, best of $runs"
+echo "input: ${dirs[*]} ($in_mb MiB tar), $comp level $level$bnote, block $block, $jobs threads, best of $runs"
 
 # run NAME CMD...: one run; keeps the best wall time, with CPU (user+sys) and peak RSS of that
 # run. The tools take turns run after run, so load from other work falls on each alike.
@@ -85,7 +92,7 @@ xz)
 esac
 
 for _ in $(seq "$runs"); do
-	run berth "$tar2layer" -c "$comp" -l "$level" -b $block -j "$jobs" "$work/in.tar" "$work/out.sqfs"
+	run berth "$tar2layer" -c "$comp" -l "$blevel" -b $block -j "$jobs" "$work/in.tar" "$work/out.sqfs"
 	run tar2sqfs sh -c "exec tar2sqfs -q -f -c $comp -X $t2s_x -b $block -j $jobs '$work/out.sqfs' < '$work/in.tar'"
 	run mksquashfs sh -c "exec mksquashfs - '$work/out.sqfs' -tar -quiet -no-progress -noappend -comp $comp \
 		${mk_x[*]} -b $block -processors $jobs < '$work/in.tar'"
