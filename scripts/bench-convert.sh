@@ -34,9 +34,8 @@ dirs=("$@")
 if [ -z "$level" ]; then
 	case $comp in zstd) level=15 ;; xz) level=6 ;; *) level=9 ;; esac
 fi
-bnote=
-[ -z "$blevel" ] || [ "$blevel" = "$level" ] || bnote=" (berth $blevel)"
-[ -n "$blevel" ] || blevel=$level
+blevel=${blevel:-$level} bnote=
+[ "$blevel" = "$level" ] || bnote=" (berth $blevel)"
 block=131072
 
 for t in tar2sqfs mksquashfs /usr/bin/time; do
